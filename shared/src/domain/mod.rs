@@ -1,0 +1,15 @@
+//! Domain types. Each is parsed once at the edge; an invalid value cannot be constructed.
+
+pub mod ids;
+pub mod ist_day;
+pub mod question;
+pub mod subject;
+pub mod tier;
+pub mod topic;
+
+pub use ids::{QuestionId, QuizId, UserId};
+pub use ist_day::IstDay;
+pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};
+pub use subject::Subject;
+pub use tier::Tier;
+pub use topic::TopicKey;

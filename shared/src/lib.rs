@@ -1,0 +1,11 @@
+//! Domain crate of the JEEVibe backend, used by every function: domain types, the adaptive
+//! engine (IRT), grading, the question bank, storage (SQLite and Firestore), Firebase auth,
+//! daily quotas, HTTP plumbing and the runtime adapter (Lambda or plain HTTP).
+
+pub mod store;
+pub mod clock;
+pub mod domain;
+pub mod grading;
+pub mod irt;
+pub mod problem;
+pub mod auth;

@@ -1,0 +1,168 @@
+//! RFC 9457 problem details (`application/problem+json`) with a stable machine-readable
+//! `code` extension member. Every error response of every function is one of these.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// Media type of problem details (RFC 9457 §3).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Stable error codes. The string form (snake_case) is part of the API contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 401: no `Authorization: Bearer` header.
+    MissingToken,
+    /// 401: the ID token failed verification (signature, alg, kid, iss, aud, times, sub).
+    InvalidToken,
+    /// 401: the ID token has expired.
+    TokenExpired,
+    /// 503: the token signing keys could not be fetched.
+    AuthKeysUnavailable,
+    /// 400: the body is not valid JSON or does not match the schema.
+    MalformedBody,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 413: the body exceeds the size limit.
+    PayloadTooLarge,
+    /// 422: a field is out of range or inconsistent.
+    InvalidRequest,
+    /// 422: the subject/chapter filter matches no question in the bank.
+    UnknownFilter,
+    /// 429: the tier's daily quota is used up.
+    QuotaExceeded,
+    /// 400: the path's quiz id is not a quiz id.
+    InvalidQuizId,
+    /// 404: no such quiz for this user.
+    QuizNotFound,
+    /// 403: the quiz belongs to another user.
+    QuizNotOwned,
+    /// 410: the quiz expired before it was completed.
+    QuizExpired,
+    /// 422: an answer names a question that is not in the quiz.
+    AnswerNotInQuiz,
+    /// 422: two answers for the same question.
+    DuplicateAnswer,
+    /// 422: an answer has the wrong shape for its question type.
+    InvalidAnswer,
+    /// 404: no such route.
+    NotFound,
+    /// 405: method not allowed on this route.
+    MethodNotAllowed,
+    /// 503: the store timed out or is unreachable; retry later.
+    StoreUnavailable,
+    /// 500: a bug; details are in the log only.
+    Internal,
+}
+
+impl ErrorCode {
+    /// HTTP status for the code.
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::*;
+        match self {
+            MissingToken | InvalidToken | TokenExpired => StatusCode::UNAUTHORIZED,
+            MalformedBody | InvalidQuizId => StatusCode::BAD_REQUEST,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            InvalidRequest | UnknownFilter | AnswerNotInQuiz | DuplicateAnswer | InvalidAnswer => StatusCode::UNPROCESSABLE_ENTITY,
+            QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            QuizNotFound | NotFound => StatusCode::NOT_FOUND,
+            QuizNotOwned => StatusCode::FORBIDDEN,
+            QuizExpired => StatusCode::GONE,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            StoreUnavailable | AuthKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The snake_case code string.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+/// A problem details response.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation of this occurrence.
+    pub detail: String,
+    /// Extra members (e.g. `remaining`, `errors`).
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+    /// Extra response headers (Retry-After, RateLimit, WWW-Authenticate).
+    pub headers: HeaderMap,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: ErrorCode,
+    #[serde(flatten)]
+    extensions: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl Problem {
+    /// A problem with a code and detail.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into(), extensions: serde_json::Map::new(), headers: HeaderMap::new() }
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.extensions.insert(key.to_owned(), serde_json::to_value(value).unwrap_or_default());
+        self
+    }
+
+    /// Adds a response header (ignored when the value is not a valid header value).
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+
+    /// Adds `Retry-After: seconds` (RFC 9110 §10.2.3).
+    pub fn retry_after(self, seconds: u64) -> Self {
+        self.with_header(header::RETRY_AFTER, &seconds.to_string())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(code = ?self.code, detail = %self.detail, "server error");
+        }
+        let body = Body {
+            kind: format!("https://jeevibe.app/problems/{}", self.code.as_str().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            extensions: &self.extensions,
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        let mut res = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], json).into_response();
+        res.headers_mut().extend(self.headers);
+        res
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Timeout | StoreError::Unavailable(_) | StoreError::Aborted => {
+                Problem::new(ErrorCode::StoreUnavailable, format!("the database did not answer in time: {e}")).retry_after(5)
+            }
+            other => Problem::new(ErrorCode::Internal, format!("store: {other}")),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Structured queries over one collection (filters, order, limit, cursors) and their
+//! evaluation in memory with Firestore's semantics
+//! (<https://firebase.google.com/docs/firestore/query-data/queries>): a document lacking a
+//! filtered or ordered field is not returned; results are ordered by the `order_by` fields,
+//! then by document name.
+
+use std::cmp::Ordering;
+
+use super::Document;
+use super::path::CollectionPath;
+use super::value::{Value, get_path};
+
+/// Comparison operator of a field filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `==`
+    Eq,
+    /// `!=` (also excludes documents where the field is missing, as Firestore does)
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `array-contains`
+    ArrayContains,
+    /// `in` (value is an array)
+    In,
+}
+
+/// Sort direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Ascending.
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+/// One `field op value` filter (all filters are ANDed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    /// Dotted field path.
+    pub field: String,
+    /// Operator.
+    pub op: Op,
+    /// Operand.
+    pub value: Value,
+}
+
+/// A query over the documents of one collection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    /// The collection queried.
+    pub collection: CollectionPath,
+    /// ANDed filters.
+    pub filters: Vec<Filter>,
+    /// Order (field, direction); document name is the implicit final key.
+    pub order_by: Vec<(String, Direction)>,
+    /// Start strictly after the document with these `order_by` values (a cursor).
+    pub start_after: Option<Vec<Value>>,
+    /// Maximum number of documents returned.
+    pub limit: Option<usize>,
+    /// Field mask applied to the results (None = all fields).
+    pub mask: Option<Vec<String>>,
+}
+
+impl Query {
+    /// All documents of `collection`.
+    pub fn new(collection: CollectionPath) -> Self {
+        Self { collection, filters: Vec::new(), order_by: Vec::new(), start_after: None, limit: None, mask: None }
+    }
+
+    /// Adds a filter.
+    pub fn filter(mut self, field: &str, op: Op, value: Value) -> Self {
+        self.filters.push(Filter { field: field.to_owned(), op, value });
+        self
+    }
+
+    /// Adds an order key.
+    pub fn order_by(mut self, field: &str, dir: Direction) -> Self {
+        self.order_by.push((field.to_owned(), dir));
+        self
+    }
+
+    /// Sets the limit.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Sets the cursor (values of the `order_by` fields of the last document seen).
+    pub fn start_after(mut self, values: Vec<Value>) -> Self {
+        self.start_after = Some(values);
+        self
+    }
+
+    /// Sets a field mask on the results.
+    pub fn select(mut self, fields: &[&str]) -> Self {
+        self.mask = Some(fields.iter().map(|f| (*f).to_owned()).collect());
+        self
+    }
+
+    /// True when the document passes every filter and has every ordered field.
+    pub fn matches(&self, doc: &Document) -> bool {
+        self.order_by.iter().all(|(f, _)| get_path(&doc.fields, f).is_some())
+            && self.filters.iter().all(|flt| {
+                let Some(v) = get_path(&doc.fields, &flt.field) else { return false };
+                let cmp = || v.firestore_cmp(&flt.value);
+                let same_kind = || v.type_rank() == flt.value.type_rank();
+                match flt.op {
+                    Op::Eq => cmp().is_eq(),
+                    Op::Ne => cmp().is_ne() && !matches!(v, Value::NullValue(())),
+                    Op::Lt => same_kind() && cmp().is_lt(),
+                    Op::Le => same_kind() && cmp().is_le(),
+                    Op::Gt => same_kind() && cmp().is_gt(),
+                    Op::Ge => same_kind() && cmp().is_ge(),
+                    Op::ArrayContains => match v {
+                        Value::ArrayValue(a) => a.values.iter().any(|x| x.firestore_cmp(&flt.value).is_eq()),
+                        _ => false,
+                    },
+                    Op::In => match &flt.value {
+                        Value::ArrayValue(a) => a.values.iter().any(|x| v.firestore_cmp(x).is_eq()),
+                        _ => false,
+                    },
+                }
+            })
+    }
+
+    /// Orders two matching documents by the `order_by` keys, then by name.
+    pub fn compare(&self, a: &Document, b: &Document) -> Ordering {
+        for (field, dir) in &self.order_by {
+            let (x, y) = (get_path(&a.fields, field), get_path(&b.fields, field));
+            let o = match (x, y) {
+                (Some(x), Some(y)) => x.firestore_cmp(y),
+                _ => Ordering::Equal,
+            };
+            let o = if *dir == Direction::Desc { o.reverse() } else { o };
+            if o.is_ne() {
+                return o;
+            }
+        }
+        let last_dir = self.order_by.last().map_or(Direction::Asc, |(_, d)| *d);
+        let o = a.path.as_str().cmp(b.path.as_str());
+        if last_dir == Direction::Desc { o.reverse() } else { o }
+    }
+
+    /// True when `doc` sorts strictly after the cursor.
+    fn after_cursor(&self, doc: &Document) -> bool {
+        let Some(cursor) = &self.start_after else { return true };
+        for ((field, dir), cv) in self.order_by.iter().zip(cursor) {
+            let Some(v) = get_path(&doc.fields, field) else { return false };
+            let o = v.firestore_cmp(cv);
+            let o = if *dir == Direction::Desc { o.reverse() } else { o };
+            if o.is_ne() {
+                return o.is_gt();
+            }
+        }
+        false
+    }
+
+    /// Runs the query over a set of candidate documents of the collection: filter, sort,
+    /// cursor, limit, mask.
+    pub fn evaluate(&self, docs: Vec<Document>) -> Vec<Document> {
+        let mut out: Vec<Document> = docs.into_iter().filter(|d| self.matches(d)).collect();
+        out.sort_by(|a, b| self.compare(a, b));
+        let out = out.into_iter().filter(|d| self.after_cursor(d));
+        let out: Vec<Document> = match self.limit {
+            Some(n) => out.take(n).collect(),
+            None => out.collect(),
+        };
+        match &self.mask {
+            None => out,
+            Some(mask) => {
+                let mask: Vec<&str> = mask.iter().map(String::as_str).collect();
+                out.into_iter().map(|d| d.project(&mask)).collect()
+            }
+        }
+    }
+}

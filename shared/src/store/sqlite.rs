@@ -1,0 +1,330 @@
+//! Embedded backend: one SQLite file (WAL) or an in-memory database, same data model as
+//! Firestore. Each document is a row keyed by its full path; fields are stored as Firestore
+//! REST JSON. Queries load the collection's rows (indexed by parent path) and evaluate filters
+//! and order in memory with [`Query::evaluate`], so results match Firestore's semantics.
+//!
+//! Concurrency: write transactions are serialized by an in-process async lock (SQLite has one
+//! writer anyway), and every commit also checks, inside `BEGIN IMMEDIATE`, that the documents
+//! the transaction read still have the version it saw, so two processes sharing one file
+//! cannot lose an update either: the loser gets [`StoreError::Aborted`].
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::OwnedMutexGuard;
+
+use super::metering::{record_commit, record_query, record_reads};
+use super::value::{Fields, Value, remove_path, set_path};
+use super::write::{FieldTransform, Precondition, WriteKind, apply_increment};
+use super::{DocPath, Document, DocumentStore, Query, StoreError, Transaction, Write, check_commit_size};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS documents (
+    path        TEXT PRIMARY KEY,
+    parent      TEXT NOT NULL,
+    fields      TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    update_time INTEGER NOT NULL,
+    version     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_by_parent ON documents(parent);
+";
+
+/// SQLite implementation of [`DocumentStore`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    txn_lock: Arc<tokio::sync::Mutex<()>>,
+    last_commit: Arc<AtomicI64>,
+}
+
+struct Row {
+    fields: Fields,
+    create_time: i64,
+    update_time: i64,
+    version: i64,
+}
+
+fn sql_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn micros_to_time(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+fn load(conn: &Connection, path: &str) -> Result<Option<Row>, StoreError> {
+    conn.prepare_cached("SELECT fields, create_time, update_time, version FROM documents WHERE path = ?1")
+        .map_err(sql_err)?
+        .query_row(params![path], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(sql_err)?
+        .map(|(json, create_time, update_time, version)| {
+            let fields = serde_json::from_str(&json).map_err(|e| StoreError::Codec(e.to_string()))?;
+            Ok(Row { fields, create_time, update_time, version })
+        })
+        .transpose()
+}
+
+fn to_document(path: &DocPath, row: Row) -> Document {
+    Document {
+        path: path.clone(),
+        fields: row.fields,
+        create_time: micros_to_time(row.create_time),
+        update_time: micros_to_time(row.update_time),
+    }
+}
+
+/// Applies writes in one `BEGIN IMMEDIATE` transaction after checking read versions.
+fn apply_commit(
+    conn: &mut Connection,
+    writes: &[Write],
+    read_versions: &[(String, Option<i64>)],
+    last_commit: &AtomicI64,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+    for (path, seen) in read_versions {
+        let now: Option<i64> = tx
+            .prepare_cached("SELECT version FROM documents WHERE path = ?1")
+            .map_err(sql_err)?
+            .query_row(params![path], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        if now != *seen {
+            return Err(StoreError::Aborted);
+        }
+    }
+    // Commit time: wall clock, kept strictly increasing within the process so update times
+    // order commits.
+    let now = Utc::now().timestamp_micros();
+    let now = now.max(last_commit.fetch_max(now, Ordering::SeqCst) + 1);
+    last_commit.fetch_max(now, Ordering::SeqCst);
+    let commit_time = micros_to_time(now);
+    for w in writes {
+        let existing = load(&tx, w.path.as_str())?;
+        match w.precondition {
+            Some(Precondition::Exists(true)) if existing.is_none() => {
+                return Err(StoreError::NotFound(w.path.to_string()));
+            }
+            Some(Precondition::Exists(false)) if existing.is_some() => {
+                return Err(StoreError::AlreadyExists(w.path.to_string()));
+            }
+            _ => {}
+        }
+        if matches!(w.kind, WriteKind::Delete) {
+            tx.prepare_cached("DELETE FROM documents WHERE path = ?1")
+                .map_err(sql_err)?
+                .execute(params![w.path.as_str()])
+                .map_err(sql_err)?;
+            continue;
+        }
+        let (mut fields, create_time, version) = match existing {
+            Some(r) => (r.fields, r.create_time, r.version),
+            None => (Fields::new(), now, 0),
+        };
+        match &w.kind {
+            WriteKind::Set(new) => fields = new.clone(),
+            WriteKind::Merge { fields: new, mask } => {
+                for path in mask {
+                    match super::value::get_path(new, path) {
+                        Some(v) => set_path(&mut fields, path, v.clone()),
+                        None => remove_path(&mut fields, path),
+                    }
+                }
+            }
+            WriteKind::Delete => unreachable!("handled above"),
+        }
+        for t in &w.transforms {
+            match t {
+                FieldTransform::Increment(path, by) => {
+                    let next = apply_increment(super::value::get_path(&fields, path), by);
+                    set_path(&mut fields, path, next);
+                }
+                FieldTransform::ServerTimestamp(path) => set_path(&mut fields, path, Value::timestamp(commit_time)),
+            }
+        }
+        let json = serde_json::to_string(&fields).map_err(|e| StoreError::Codec(e.to_string()))?;
+        tx.prepare_cached(
+            "INSERT INTO documents (path, parent, fields, create_time, update_time, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(path) DO UPDATE SET fields = excluded.fields,
+                 update_time = excluded.update_time, version = excluded.version",
+        )
+        .map_err(sql_err)?
+        .execute(params![w.path.as_str(), w.path.parent().as_str(), json, create_time, now, version + 1])
+        .map_err(sql_err)?;
+    }
+    tx.commit().map_err(sql_err)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a database file in WAL mode.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened or initialised.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(sql_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql_err)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] if SQLite cannot allocate it.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(sql_err)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA).map_err(sql_err)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            txn_lock: Arc::new(tokio::sync::Mutex::new(())),
+            last_commit: Arc::new(AtomicI64::new(0)),
+        })
+    }
+
+    async fn with_conn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| StoreError::Unavailable("sqlite connection poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
+    }
+
+    async fn read_many(&self, paths: Vec<DocPath>) -> Result<Vec<(Option<Document>, Option<i64>)>, StoreError> {
+        self.with_conn(move |conn| {
+            paths
+                .iter()
+                .map(|p| {
+                    Ok(match load(conn, p.as_str())? {
+                        Some(row) => {
+                            let v = row.version;
+                            (Some(to_document(p, row)), Some(v))
+                        }
+                        None => (None, None),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError> {
+        Ok(self.get_all(std::slice::from_ref(path), mask).await?.pop().flatten())
+    }
+
+    async fn get_all(&self, paths: &[DocPath], mask: Option<&[&str]>) -> Result<Vec<Option<Document>>, StoreError> {
+        record_reads(paths.len() as u64);
+        let docs = self.read_many(paths.to_vec()).await?;
+        Ok(docs
+            .into_iter()
+            .map(|(d, _)| match mask {
+                Some(m) => d.map(|d| d.project(m)),
+                None => d,
+            })
+            .collect())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Document>, StoreError> {
+        let parent = query.collection.as_str().to_owned();
+        let candidates = self
+            .with_conn(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT path, fields, create_time, update_time FROM documents WHERE parent = ?1")
+                    .map_err(sql_err)?;
+                let rows = stmt
+                    .query_map(params![parent], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+                    })
+                    .map_err(sql_err)?;
+                rows.map(|row| {
+                    let (path, json, c, u) = row.map_err(sql_err)?;
+                    Ok(Document {
+                        path: DocPath::parse(&path)?,
+                        fields: serde_json::from_str(&json).map_err(|e| StoreError::Codec(e.to_string()))?,
+                        create_time: micros_to_time(c),
+                        update_time: micros_to_time(u),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .await?;
+        let out = query.evaluate(candidates);
+        record_query(out.len());
+        Ok(out)
+    }
+
+    async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        check_commit_size(&writes)?;
+        let _serial = self.txn_lock.lock().await;
+        record_commit(&writes);
+        let last = self.last_commit.clone();
+        self.with_conn(move |conn| apply_commit(conn, &writes, &[], &last)).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        let guard = self.txn_lock.clone().lock_owned().await;
+        Ok(Box::new(SqliteTransaction { store: self.clone(), reads: Vec::new(), _guard: guard }))
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+struct SqliteTransaction {
+    store: SqliteStore,
+    reads: Vec<(String, Option<i64>)>,
+    _guard: OwnedMutexGuard<()>,
+}
+
+#[async_trait]
+impl Transaction for SqliteTransaction {
+    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError> {
+        Ok(self.get_all(std::slice::from_ref(path)).await?.pop().flatten())
+    }
+
+    async fn get_all(&mut self, paths: &[DocPath]) -> Result<Vec<Option<Document>>, StoreError> {
+        record_reads(paths.len() as u64);
+        let docs = self.store.read_many(paths.to_vec()).await?;
+        Ok(paths
+            .iter()
+            .zip(docs)
+            .map(|(p, (doc, version))| {
+                self.reads.push((p.as_str().to_owned(), version));
+                doc
+            })
+            .collect())
+    }
+
+    async fn commit(self: Box<Self>, writes: Vec<Write>) -> Result<(), StoreError> {
+        check_commit_size(&writes)?;
+        record_commit(&writes);
+        let SqliteTransaction { store, reads, _guard } = *self;
+        let last = store.last_commit.clone();
+        let result = store.with_conn(move |conn| apply_commit(conn, &writes, &reads, &last)).await;
+        drop(_guard);
+        result
+    }
+}
