@@ -13,9 +13,9 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::{AnswerKey, OptionKey, Question, QuestionType};
+use crate::domain::{AnswerKey, OptionKey, QuestionType};
 
 /// Most marks one question can earn.
 pub const FULL_MARKS: i32 = 4;
@@ -36,7 +36,7 @@ pub enum Response {
 }
 
 /// How a response was judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Full marks.
@@ -115,10 +115,10 @@ fn mark(marks: i32, outcome: Outcome) -> Mark {
     Mark { marks, outcome }
 }
 
-/// Grades a response. A response whose shape does not fit the question's key (which
-/// [`Response::parse`] prevents) is graded as wrong.
-pub fn grade(question: &Question, response: &Response) -> Mark {
-    match (&question.answer, response) {
+/// Grades a response against an answer key. A response whose shape does not fit the key
+/// (which [`Response::parse`] prevents) is graded as wrong.
+pub fn grade(key: &AnswerKey, response: &Response) -> Mark {
+    match (key, response) {
         (_, Response::Skipped) => mark(0, Outcome::Skipped),
         (AnswerKey::Single(k), Response::Single(r)) => {
             if k == r { mark(FULL_MARKS, Outcome::Correct) } else { mark(-1, Outcome::Incorrect) }

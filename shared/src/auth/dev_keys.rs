@@ -37,7 +37,7 @@ impl DevKeys {
     pub fn generate() -> Result<Self, DevKeyError> {
         let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| DevKeyError(e.to_string()))?;
         let der = pair.as_der().map_err(|e| DevKeyError(e.to_string()))?;
-        let private_pem = pem_encode("PRIVATE KEY", der.as_ref());
+        let private_pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
         let public = pair.public_key();
         let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
         let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
@@ -116,10 +116,4 @@ impl DevKeys {
         h.kid = Some(self.kid.clone());
         h
     }
-}
-
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
 }

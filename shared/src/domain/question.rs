@@ -180,6 +180,17 @@ pub struct Question {
 /// Longest stem, option or solution text accepted, in bytes.
 pub const MAX_TEXT_BYTES: usize = 20_000;
 
+impl AnswerKey {
+    /// Parses the bank's JSON answer shape for a question type.
+    ///
+    /// # Errors
+    /// A message naming the expected shape.
+    pub fn from_json(kind: QuestionType, v: &serde_json::Value) -> Result<AnswerKey, String> {
+        let mut errors = Vec::new();
+        parse_answer(kind, v, &mut errors).ok_or_else(|| errors.join("; "))
+    }
+}
+
 fn parse_answer(kind: QuestionType, v: &serde_json::Value, errors: &mut Vec<String>) -> Option<AnswerKey> {
     use serde_json::Value as J;
     let key = |v: &J| v.as_str().and_then(OptionKey::parse);

@@ -5,11 +5,13 @@
 //! Two backends implement [`DocumentStore`]: [`sqlite::SqliteStore`] (embedded default) and
 //! the Firestore backend. Domain code only sees the trait.
 
+pub mod firestore;
 pub mod metering;
 pub mod path;
 pub mod query;
 pub mod retry;
 pub mod sqlite;
+pub mod timeout;
 pub mod value;
 pub mod write;
 

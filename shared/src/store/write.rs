@@ -89,6 +89,12 @@ impl Write {
         self
     }
 
+    /// Adds several transforms.
+    pub fn with_transforms(mut self, t: Vec<FieldTransform>) -> Self {
+        self.transforms.extend(t);
+        self
+    }
+
     /// Adds a transform.
     pub fn with_transform(mut self, t: FieldTransform) -> Self {
         self.transforms.push(t);

@@ -1,0 +1,11 @@
+//! HTTP plumbing shared by every function: application state, extractors that turn bad input
+//! into problem details, and the common router layers (health check, request log, limits).
+
+pub mod auth_extractor;
+pub mod json_body;
+pub mod layers;
+pub mod state;
+
+pub use json_body::ApiJson;
+pub use layers::with_common_layers;
+pub use state::AppState;

@@ -1,0 +1,9 @@
+//! The documents the functions read and write, as typed records, with their paths.
+//! `docs/data-model.md` describes the same model for operators.
+
+pub mod quiz;
+pub mod user;
+pub mod weekly;
+
+pub use quiz::{AbilityChange, ItemResult, QuizDoc, QuizItem, QuizResult, QuizStatus};
+pub use user::{RECENT_WINDOW, Streak, TopicStats, Totals, UserDoc};

@@ -1,0 +1,127 @@
+//! `users/{uid}/quizzes/{quizId}`: a generated quiz with a snapshot of what grading needs
+//! (so a later bank change cannot alter it), and, once completed, its result.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{IrtParams, QuestionType, QuizId, Subject, UserId};
+use crate::grading::Outcome;
+use crate::store::{DocPath, StoreError, Timestamp};
+
+/// Lifecycle of a quiz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizStatus {
+    /// Generated, not yet completed.
+    Open,
+    /// Completed; `result` is set and never changes again.
+    Completed,
+}
+
+/// One question of a quiz, with its grading snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizItem {
+    /// Question id.
+    pub question_id: String,
+    /// Topic key.
+    pub topic_key: String,
+    /// Subject.
+    pub subject: Subject,
+    /// Chapter.
+    pub chapter: String,
+    /// Topic.
+    pub topic: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    /// IRT parameters at generation time.
+    pub irt: IrtParams,
+    /// Answer key (bank JSON shape).
+    pub answer: serde_json::Value,
+}
+
+/// Graded response to one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// Question id.
+    pub question_id: String,
+    /// What the student answered (`null` when skipped).
+    pub response: serde_json::Value,
+    /// Marks awarded.
+    pub marks: i64,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Seconds spent.
+    pub seconds: i64,
+    /// The correct answer.
+    pub correct_answer: serde_json::Value,
+}
+
+/// θ movement of one topic caused by the quiz.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbilityChange {
+    /// Topic key.
+    pub topic_key: String,
+    /// θ before.
+    pub theta_before: f64,
+    /// θ after.
+    pub theta_after: f64,
+    /// SE after.
+    pub se_after: f64,
+}
+
+/// The stored result of a completed quiz.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizResult {
+    /// Completion time.
+    pub completed_at: Timestamp,
+    /// Total marks.
+    pub score: i64,
+    /// Maximum marks (4 per question).
+    pub max_score: i64,
+    /// Full-mark answers.
+    pub correct: i64,
+    /// Partial-mark answers.
+    pub partial: i64,
+    /// Wrong answers.
+    pub incorrect: i64,
+    /// Skipped questions.
+    pub skipped: i64,
+    /// Per question, in quiz order.
+    pub items: Vec<ItemResult>,
+    /// Per topic θ changes.
+    pub abilities: Vec<AbilityChange>,
+}
+
+/// A quiz document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizDoc {
+    /// Owner.
+    pub uid: String,
+    /// Status.
+    pub status: QuizStatus,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// After this the quiz cannot be completed (and a Firestore TTL policy may delete open ones).
+    pub expires_at: Timestamp,
+    /// Subject filter used, if any.
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    /// Chapter filter used, if any.
+    #[serde(default)]
+    pub chapter: Option<String>,
+    /// Items in order.
+    pub items: Vec<QuizItem>,
+    /// Set once completed.
+    #[serde(default)]
+    pub result: Option<QuizResult>,
+}
+
+impl QuizDoc {
+    /// `users/{uid}/quizzes/{quizId}`.
+    ///
+    /// # Errors
+    /// Invalid path (cannot happen for parsed ids).
+    pub fn path(uid: &UserId, id: &QuizId) -> Result<DocPath, StoreError> {
+        DocPath::parse(&format!("users/{}/quizzes/{}", uid.as_str(), id.as_str()))
+    }
+}

@@ -1,0 +1,88 @@
+//! The runtime adapter: one router, two ways to serve it.
+//!
+//! * On AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is set, also under `cargo lambda watch`), the
+//!   router runs under lambda_http, which accepts API Gateway REST (v1) and HTTP API (v2)
+//!   events, ALB events and Lambda function URLs.
+//! * Elsewhere (Cloud Run, a VM, a laptop) it serves HTTP/1.1 on `0.0.0.0:$PORT` and shuts
+//!   down gracefully on SIGTERM (Cloud Run sends it 10 s before SIGKILL) or Ctrl-C, finishing
+//!   requests in flight.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::{AppState, with_common_layers};
+
+/// True when running inside a Lambda execution environment.
+pub fn on_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+/// Resolves when SIGTERM or Ctrl-C arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
+
+/// Serves `app` on `listener` until SIGTERM / Ctrl-C.
+///
+/// # Errors
+/// I/O errors of the server.
+pub async fn serve_http(app: Router, listener: TcpListener) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs `app` on Lambda or on `port`, whichever this environment is.
+///
+/// # Errors
+/// Runtime or bind errors.
+pub async fn run(app: Router, port: u16) -> anyhow::Result<()> {
+    if on_lambda() {
+        lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    } else {
+        let addr = SocketAddr::from(([0, 0, 0, 0], port));
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        serve_http(app, listener).await
+    }
+}
+
+/// The whole `main` of a function binary: read and validate the configuration, set up
+/// logging and state, build the function's routes, and run.
+///
+/// # Errors
+/// Configuration, start-up or runtime errors (printed by `main`).
+pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    crate::telemetry::init(config.log_format);
+    let state = crate::startup::build_state(&config).await?;
+    if let Some(seed) = &config.seed_file
+        && let Some(n) = crate::startup::seed_if_empty(state.store.as_ref(), seed).await?
+    {
+        tracing::info!(questions = n, file = %seed.display(), "seeded question bank");
+    }
+    run(with_common_layers(routes(), state), config.port).await
+}

@@ -1,0 +1,102 @@
+//! Building an instance from configuration: open the store, set up token verification and
+//! the bank cache, and optionally seed the bank.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::auth::{DevKeys, KeySource, KeyStore, TokenVerifier};
+use crate::bank::{BankCache, parse_jsonl, storage};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{AuthKeysConfig, Config, StoreConfig};
+use crate::http::AppState;
+use crate::store::sqlite::SqliteStore;
+use crate::store::timeout::TimeoutStore;
+use crate::store::{DocumentStore, Store};
+
+/// Minimum interval between key refetches triggered by unknown `kid`s.
+const KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// Opens the configured store, wrapped with the per-call deadline.
+///
+/// # Errors
+/// When the store cannot be opened.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let inner: Store = match &config.store {
+        StoreConfig::Sqlite { path } => {
+            Arc::new(SqliteStore::open(path).with_context(|| format!("opening SQLite database {}", path.display()))?)
+        }
+        StoreConfig::Firestore { project_id, database_id } => {
+            crate::store::firestore::FirestoreStore::connect(project_id, database_id).await?
+        }
+    };
+    Ok(Arc::new(TimeoutStore::new(inner, config.store_timeout)))
+}
+
+/// The key source for the configuration (creating dev keys when asked to).
+///
+/// # Errors
+/// When dev keys cannot be created or read.
+pub fn key_source(config: &Config) -> anyhow::Result<KeySource> {
+    Ok(match &config.auth_keys {
+        AuthKeysConfig::Url(u) => KeySource::Url(u.clone()),
+        AuthKeysConfig::File(f) => KeySource::File(f.clone()),
+        AuthKeysConfig::DevDir(dir) => {
+            DevKeys::load_or_generate(dir)?;
+            KeySource::File(DevKeys::paths(dir).1)
+        }
+    })
+}
+
+/// Builds the state of one instance.
+///
+/// # Errors
+/// When the store or key source cannot be set up.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let store = open_store(config).await?;
+    state_with(config, store, Arc::new(SystemClock))
+}
+
+/// Builds the state around an existing store and clock (tests).
+///
+/// # Errors
+/// When the key source cannot be set up.
+pub fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let keys = Arc::new(KeyStore::new(key_source(config)?, KEY_REFRESH_COOLDOWN));
+    let verifier = Arc::new(TokenVerifier::new(&config.firebase_project_id, keys, config.clock_skew, clock.clone()));
+    Ok(AppState {
+        bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
+        store,
+        verifier,
+        clock,
+        quiz_ttl: config.quiz_ttl,
+        max_body_bytes: config.max_body_bytes,
+    })
+}
+
+/// Validates a JSONL bank file and imports it.
+///
+/// # Errors
+/// With every invalid line listed (nothing is written then), or on store errors.
+pub async fn import_file(store: &dyn DocumentStore, path: &Path) -> anyhow::Result<(usize, String)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let report = parse_jsonl(std::io::BufReader::new(file));
+    if !report.errors.is_empty() {
+        anyhow::bail!("{}: {} invalid line(s), nothing imported:\n{}", path.display(), report.errors.len(), report.error_text());
+    }
+    let version = storage::import(store, &report.questions).await?;
+    Ok((report.questions.len(), version))
+}
+
+/// Imports `path` when the store holds no bank yet.
+///
+/// # Errors
+/// As [`import_file`].
+pub async fn seed_if_empty(store: &dyn DocumentStore, path: &Path) -> anyhow::Result<Option<usize>> {
+    if storage::read_meta(store).await?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(import_file(store, path).await?.0))
+}
