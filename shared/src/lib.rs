@@ -17,3 +17,5 @@ pub mod http;
 pub mod records;
 pub mod runtime;
 pub mod startup;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,1 +1,10 @@
-//! placeholder
+//! Every function's routes on one router: the local default, what the mobile team points at,
+//! and a valid single-box deployment.
+
+use axum::Router;
+use shared::http::AppState;
+
+/// The merged routes of every function.
+pub fn router() -> Router<AppState> {
+    quiz_generate::router().merge(quiz_complete::router())
+}

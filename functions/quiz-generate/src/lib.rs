@@ -1,1 +1,214 @@
-//! placeholder
+//! `POST /v1/quizzes`: assembles an adaptive practice quiz for the caller.
+//!
+//! Request (JSON, every field optional): `{"subject": "physics", "chapter": "Kinematics",
+//! "size": 10}`; `size` is 1–30 (default 10). Response 201: the quiz id, its expiry, the
+//! questions without answers or solutions, and the caller's daily practice quota.
+//!
+//! One transaction reads the user document and today's usage document (2 reads), assembles
+//! the quiz in memory from the instance's bank copy (see [`shared::irt::selection`]), checks
+//! the tier's daily limit, and writes the quiz, the user's recent-question window and the
+//! usage increment (3 writes). Free users over 30 questions per IST day get 429.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use shared::auth::AuthUser;
+use shared::domain::{IstDay, McqOption, Question, QuestionType, QuizId, Subject, TopicKey};
+use shared::http::{ApiJson, AppState};
+use shared::irt::Ability;
+use shared::irt::selection::{RecentlySeen, assemble};
+use shared::problem::{ErrorCode, Problem};
+use shared::quota::{self, Decision, PRACTICE_FIELD, UsageDoc, rate_limit_headers};
+use shared::records::{QuizDoc, QuizItem, QuizStatus, UserDoc};
+use shared::store::{FieldTransform, Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
+
+/// Default number of questions.
+pub const DEFAULT_SIZE: i64 = 10;
+/// Largest quiz.
+pub const MAX_SIZE: i64 = 30;
+
+/// The function's routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/quizzes", post(generate))
+}
+
+/// Body of `POST /v1/quizzes`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// `physics` | `chemistry` | `mathematics`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Chapter name or slug (needs no subject).
+    #[serde(default)]
+    pub chapter: Option<String>,
+    /// Number of questions, 1–30.
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+/// A question as served (no answer, no solution).
+#[derive(Debug, Serialize)]
+pub struct ServedQuestion<'a> {
+    id: &'a str,
+    subject: Subject,
+    chapter: &'a str,
+    topic: &'a str,
+    #[serde(rename = "type")]
+    kind: QuestionType,
+    stem: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    options: &'a [McqOption],
+}
+
+#[derive(Debug, Serialize)]
+struct QuotaView {
+    limit: Option<u32>,
+    used: i64,
+    remaining: Option<u32>,
+    resets_in_seconds: u64,
+}
+
+fn validate(req: GenerateRequest) -> Result<(Option<Subject>, Option<String>, usize), Problem> {
+    let subject = match req.subject.as_deref() {
+        None => None,
+        Some(s) => Some(Subject::parse(s).ok_or_else(|| {
+            Problem::new(ErrorCode::UnknownFilter, format!("subject {s:?} is not physics, chemistry or mathematics"))
+        })?),
+    };
+    let size = req.size.unwrap_or(DEFAULT_SIZE);
+    if !(1..=MAX_SIZE).contains(&size) {
+        return Err(Problem::new(ErrorCode::InvalidRequest, format!("size must be between 1 and {MAX_SIZE}, got {size}")));
+    }
+    if let Some(c) = &req.chapter
+        && (c.trim().is_empty() || c.len() > 200)
+    {
+        return Err(Problem::new(ErrorCode::InvalidRequest, "chapter must be 1-200 bytes"));
+    }
+    Ok((subject, req.chapter, size as usize))
+}
+
+fn quiz_item(q: &Question) -> QuizItem {
+    QuizItem {
+        question_id: q.id.to_string(),
+        topic_key: q.topic_key.to_string(),
+        subject: q.subject,
+        chapter: q.chapter.clone(),
+        topic: q.topic.clone(),
+        kind: q.kind,
+        irt: q.irt,
+        answer: q.answer.to_json(),
+    }
+}
+
+fn served(q: &Question) -> ServedQuestion<'_> {
+    ServedQuestion {
+        id: q.id.as_str(),
+        subject: q.subject,
+        chapter: &q.chapter,
+        topic: &q.topic,
+        kind: q.kind,
+        stem: &q.stem,
+        options: &q.options,
+    }
+}
+
+/// Handler of `POST /v1/quizzes`.
+///
+/// # Errors
+/// Problem details: 401 (auth), 400/415/413 (body), 422 `invalid_request` / `unknown_filter`,
+/// 429 `quota_exceeded` (with Retry-After and RateLimit fields), 503 `store_unavailable`.
+pub async fn generate(State(state): State<AppState>, user: AuthUser, ApiJson(req): ApiJson<GenerateRequest>) -> Result<Response, Problem> {
+    let (subject, chapter, size) = validate(req)?;
+    let bank = state.bank.get().await?;
+    let pools = bank.pools(subject, chapter.as_deref());
+    if pools.is_empty() {
+        return Err(Problem::new(ErrorCode::UnknownFilter, "no question in the bank matches the subject/chapter filter"));
+    }
+    let now = state.clock.now();
+    let day = IstDay::of(now);
+    let user_path = UserDoc::path(&user.uid)?;
+    let usage_path = quota::usage_path(&user.uid, day)?;
+    let quiz_id = QuizId::generate(&user.uid);
+    let quiz_path = QuizDoc::path(&user.uid, &quiz_id)?;
+    let limit = user.tier.practice_questions_per_day();
+    let mut retry = TransactionRetry::default();
+    let (chosen, used_after, remaining) = loop {
+        let mut txn = state.store.begin().await?;
+        let docs = txn.get_all(&[user_path.clone(), usage_path.clone()]).await?;
+        let mut user_doc: UserDoc = docs[0].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
+        let used = docs[1].as_ref().map(|d| d.decode::<UsageDoc>()).transpose()?.unwrap_or_default().practice_questions;
+        let chosen: Vec<&Question> = {
+            let abilities: HashMap<TopicKey, Ability> =
+                user_doc.abilities.iter().map(|(k, v)| (TopicKey::from_stored(k.clone()), v.ability())).collect();
+            let recent: RecentlySeen = user_doc.recent.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            assemble(&pools, &abilities, &recent, size, &mut rand::rng())
+        };
+        let n = chosen.len() as u32;
+        let remaining = match quota::decide(limit, used, n) {
+            Decision::Allowed { remaining } => remaining,
+            Decision::Denied { remaining } => return Err(quota_exceeded(limit.unwrap_or(0), remaining, n, now)),
+        };
+        user_doc.remember(chosen.iter().map(|q| q.id.to_string()));
+        let quiz = QuizDoc {
+            uid: user.uid.to_string(),
+            status: QuizStatus::Open,
+            created_at: Timestamp(now),
+            expires_at: Timestamp(now + state.quiz_ttl),
+            subject,
+            chapter: chapter.clone(),
+            items: chosen.iter().map(|q| quiz_item(q)).collect(),
+            result: None,
+        };
+        let recent = Fields::from([(
+            "recent".to_owned(),
+            Value::array(user_doc.recent.iter().map(|id| Value::string(id.clone())).collect()),
+        )]);
+        let usage_fields = Fields::from([("day".to_owned(), Value::string(day.to_string()))]);
+        let writes = vec![
+            Write::create(quiz_path.clone(), to_fields(&quiz)?),
+            Write::merge(user_path.clone(), recent),
+            Write::merge(usage_path.clone(), usage_fields)
+                .with_transform(FieldTransform::Increment(PRACTICE_FIELD.into(), Value::IntegerValue(i64::from(n)))),
+        ];
+        match txn.commit(writes).await {
+            Ok(()) => break (chosen, used + i64::from(n), remaining),
+            Err(StoreError::Aborted) if retry.backoff().await => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let body = serde_json::json!({
+        "quiz_id": quiz_id,
+        "created_at": Timestamp(now).to_rfc3339(),
+        "expires_at": Timestamp(now + state.quiz_ttl).to_rfc3339(),
+        "size": chosen.len(),
+        "questions": chosen.iter().map(|q| served(q)).collect::<Vec<_>>(),
+        "quota": QuotaView { limit, used: used_after, remaining, resets_in_seconds: IstDay::seconds_until_next(now) },
+    });
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if let (Some(limit), Some(remaining)) = (limit, remaining) {
+        res.headers_mut().extend(rate_limit_headers("practice", limit, remaining, now));
+    }
+    Ok(res)
+}
+
+fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>) -> Problem {
+    let reset = IstDay::seconds_until_next(now);
+    let mut p = Problem::new(
+        ErrorCode::QuotaExceeded,
+        format!("the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"),
+    )
+    .with("limit", limit)
+    .with("remaining", remaining)
+    .with("requested", requested)
+    .retry_after(reset);
+    p.headers.extend(rate_limit_headers("practice", limit, remaining, now));
+    p
+}

@@ -34,6 +34,11 @@ impl TopicKey {
         TopicKey(format!("{}/{}/{}", subject.as_str(), slug(chapter), slug(topic)))
     }
 
+    /// A key read back from a stored document (already in key form).
+    pub fn from_stored(key: String) -> Self {
+        TopicKey(key)
+    }
+
     /// The key text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -41,7 +41,9 @@ impl FromRequestParts<AppState> for AuthUser {
             .and_then(bearer)
             .ok_or(AuthError::Missing)?;
         let user = state.verifier.verify(token).await?;
-        parts.extensions.insert(user.clone());
+        if let Some(slot) = parts.extensions.get::<super::layers::RequestUser>() {
+            let _ = slot.0.set(user.uid.to_string());
+        }
         Ok(user)
     }
 }

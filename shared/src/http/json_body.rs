@@ -11,24 +11,13 @@ use crate::problem::{ErrorCode, Problem};
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
 
-fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
 impl From<JsonRejection> for Problem {
     fn from(r: JsonRejection) -> Self {
         match r {
             JsonRejection::MissingJsonContentType(_) => {
                 Problem::new(ErrorCode::UnsupportedMediaType, "send the body as application/json")
             }
-            JsonRejection::BytesRejection(b) if is_length_limit(&b) => {
+            JsonRejection::BytesRejection(b) if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Problem::new(ErrorCode::PayloadTooLarge, "the request body is larger than the limit")
             }
             JsonRejection::BytesRejection(b) => Problem::new(ErrorCode::MalformedBody, format!("could not read the body: {b}")),

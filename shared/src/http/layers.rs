@@ -3,6 +3,7 @@
 //! status, latency (ms) and the store reads/writes/deletes it caused.
 
 use std::any::Any;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -13,7 +14,6 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::state::AppState;
-use crate::auth::AuthUser;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::metering::metered;
 
@@ -29,8 +29,14 @@ fn panic_to_problem(_: Box<dyn Any + Send + 'static>) -> Response {
     Problem::new(ErrorCode::Internal, "internal error").into_response()
 }
 
-async fn log_request(req: Request, next: Next) -> Response {
+/// Per-request slot the auth extractor fills with the caller's uid, for the log line.
+#[derive(Clone, Default)]
+pub struct RequestUser(pub Arc<OnceLock<String>>);
+
+async fn log_request(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let user = RequestUser::default();
+    req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -44,7 +50,7 @@ async fn log_request(req: Request, next: Next) -> Response {
             res.headers_mut().insert(axum::http::header::ALLOW, allow);
         }
     }
-    let uid = res.extensions().get::<AuthUser>().map(|u| u.uid.to_string());
+    let uid = user.0.get().cloned();
     tracing::info!(
         target: "request",
         method = %method,
@@ -60,22 +66,12 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
-async fn copy_user_to_response(req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let mut res = next.run(Request::from_parts(parts.clone(), body)).await;
-    if let Some(u) = parts.extensions.get::<AuthUser>() {
-        res.extensions_mut().insert(u.clone());
-    }
-    res
-}
-
 /// Adds the common routes and layers to a function's routes and binds the state.
 pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.max_body_bytes;
     routes
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .layer(middleware::from_fn(copy_user_to_response))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(panic_to_problem))

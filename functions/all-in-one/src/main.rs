@@ -1,0 +1,106 @@
+//! `jeevibe`: the all-in-one server and the operator commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shared::auth::DevKeys;
+use shared::config::Config;
+use shared::domain::Tier;
+
+#[derive(Parser)]
+#[command(name = "jeevibe", about = "JEEVibe backend: all functions on one port, and operator commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function on $PORT (the default command).
+    Serve,
+    /// Validate a JSONL question bank (errors with line numbers) and load it into the store.
+    Import {
+        /// JSONL file.
+        file: PathBuf,
+        /// Only validate; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print a Firebase-shaped ID token signed with the local development key.
+    MintToken {
+        /// Firebase uid (the token's sub).
+        #[arg(long)]
+        uid: String,
+        /// free | pro | ultra.
+        #[arg(long, default_value = "free")]
+        tier: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+        /// Key directory (created with a new key pair when missing).
+        #[arg(long, env = "JEEVIBE_DEV_KEYS_DIR", default_value = ".dev/keys")]
+        keys_dir: PathBuf,
+    },
+    /// Write a deterministic synthetic bank as JSONL (for benchmarks and load tests).
+    GenBank {
+        /// Number of questions.
+        #[arg(long, default_value_t = 8000)]
+        count: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file (stdout when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+async fn import(file: PathBuf, check: bool) -> anyhow::Result<()> {
+    if check {
+        let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+        let report = shared::bank::parse_jsonl(std::io::BufReader::new(f));
+        if !report.errors.is_empty() {
+            anyhow::bail!("{} invalid line(s):\n{}", report.errors.len(), report.error_text());
+        }
+        println!("{}: {} valid questions", file.display(), report.questions.len());
+        return Ok(());
+    }
+    let config = Config::from_env()?;
+    let store = shared::startup::open_store(&config).await?;
+    let (n, version) = shared::startup::import_file(store.as_ref(), &file).await?;
+    println!("imported {n} questions from {} (bank version {version})", file.display());
+    Ok(())
+}
+
+fn mint(uid: &str, tier: &str, ttl: i64, keys_dir: &std::path::Path) -> anyhow::Result<()> {
+    let tier = Tier::parse(tier).with_context(|| format!("tier {tier:?} is not free, pro or ultra"))?;
+    shared::domain::UserId::parse(uid).map_err(anyhow::Error::msg)?;
+    let project = std::env::var("FIREBASE_PROJECT_ID").unwrap_or_else(|_| "jeevibe-dev".into());
+    let keys = DevKeys::load_or_generate(keys_dir)?;
+    println!("{}", keys.mint(&project, uid, tier, chrono::Utc::now().timestamp(), ttl)?);
+    Ok(())
+}
+
+fn gen_bank(count: usize, seed: u64, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let lines: Vec<String> = shared::bank::synthetic::generate(count, seed)
+        .iter()
+        .map(|q| serde_json::to_string(&q.to_raw()))
+        .collect::<Result<_, _>>()?;
+    let text = lines.join("\n") + "\n";
+    match out {
+        Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => shared::runtime::start(all_in_one::router).await,
+        Command::Import { file, check } => import(file, check).await,
+        Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),
+        Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
+    }
+}

@@ -1,0 +1,225 @@
+//! Black-box tests of `POST /v1/quizzes` against a real instance on a loopback port.
+
+use std::collections::HashSet;
+
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+use shared::domain::Tier;
+use shared::testing::TestApp;
+
+async fn app() -> TestApp {
+    TestApp::spawn(quiz_generate::router()).await
+}
+
+#[tokio::test]
+async fn serves_questions_without_answers() {
+    let app = app().await;
+    let t = app.token("alice", Tier::Free);
+    let r = app.post("/v1/quizzes", &t, json!({"subject": "chemistry", "size": 5})).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let qs = r.body["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), 5);
+    for q in qs {
+        assert_eq!(q["subject"], "chemistry");
+        assert!(q.get("answer").is_none() && q.get("solution").is_none() && q.get("irt").is_none(), "{q}");
+        assert!(q["stem"].as_str().unwrap().len() > 10);
+        if q["type"] == "single_correct" || q["type"] == "multi_correct" {
+            assert_eq!(q["options"].as_array().unwrap().len(), 4);
+        }
+    }
+    assert!(r.body["quiz_id"].as_str().unwrap().starts_with("qz_"));
+    assert_eq!(r.body["quota"]["remaining"], 25);
+    assert_eq!(r.header("ratelimit"), Some("\"practice\";r=25;t=43200"));
+    assert_eq!(r.header("ratelimit-policy"), Some("\"practice\";q=30;w=86400"));
+    // The quiz document holds the grading snapshot.
+    let quiz = app.doc_json(&format!("users/alice/quizzes/{}", r.body["quiz_id"].as_str().unwrap())).await;
+    assert_eq!(quiz["status"], "open");
+    assert_eq!(quiz["items"].as_array().unwrap().len(), 5);
+    assert!(quiz["items"][0].get("answer").is_some());
+}
+
+#[tokio::test]
+async fn chapter_filter_matches_by_name_or_slug() {
+    let app = app().await;
+    let t = app.token("u1", Tier::Pro);
+    for chapter in ["Laws of Motion", "laws-of-motion"] {
+        let r = app.post("/v1/quizzes", &t, json!({"chapter": chapter, "size": 2})).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert!(r.body["questions"].as_array().unwrap().iter().all(|q| q["chapter"] == "Laws of Motion"));
+    }
+}
+
+#[tokio::test]
+async fn no_repeats_while_unseen_questions_remain() {
+    let app = app().await;
+    let t = app.token("bob", Tier::Pro);
+    let mut seen = HashSet::new();
+    for _ in 0..3 {
+        let r = app.post("/v1/quizzes", &t, json!({"subject": "physics", "size": 10})).await;
+        assert_eq!(r.status, 201);
+        for q in r.body["questions"].as_array().unwrap() {
+            assert!(seen.insert(q["id"].as_str().unwrap().to_owned()), "repeated {}", q["id"]);
+        }
+    }
+    assert_eq!(seen.len(), 30, "the 30 physics questions, each once");
+    // The pool is now exhausted: the least recently seen come back rather than nothing.
+    let r = app.post("/v1/quizzes", &t, json!({"subject": "physics", "size": 10})).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["questions"].as_array().unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn free_tier_limit_is_exact_under_concurrency() {
+    let app = app().await;
+    let t = app.token("carol", Tier::Free);
+    let reqs = (0..50).map(|_| app.post("/v1/quizzes", &t, json!({"size": 1})));
+    let results = futures::future::join_all(reqs).await;
+    let ok = results.iter().filter(|r| r.status == 201).count();
+    let limited: Vec<_> = results.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(ok, 30);
+    assert_eq!(limited.len(), 20);
+    for r in &limited {
+        assert_eq!(r.code(), "quota_exceeded");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert_eq!(r.header("retry-after"), Some("43200"), "noon IST: 12 h to midnight");
+        assert_eq!(r.header("ratelimit"), Some("\"practice\";r=0;t=43200"));
+        assert_eq!(r.body["remaining"], 0);
+    }
+    let usage = app.doc_json("users/carol/usage/2026-11-28").await;
+    assert_eq!(usage["practice_questions"], 30);
+    let user = app.doc_json("users/carol").await;
+    assert_eq!(user["recent"].as_array().unwrap().len(), 30);
+}
+
+#[tokio::test]
+async fn paid_tiers_are_unlimited() {
+    let app = app().await;
+    for (uid, tier) in [("pro1", Tier::Pro), ("ultra1", Tier::Ultra)] {
+        let t = app.token(uid, tier);
+        for _ in 0..4 {
+            let r = app.post("/v1/quizzes", &t, json!({"size": 10})).await;
+            assert_eq!(r.status, 201);
+            assert!(r.body["quota"]["limit"].is_null());
+            assert!(r.header("ratelimit").is_none());
+        }
+        assert_eq!(app.doc_json(&format!("users/{uid}/usage/2026-11-28")).await["practice_questions"], 40);
+    }
+}
+
+#[tokio::test]
+async fn quota_resets_at_ist_midnight() {
+    let app = app().await;
+    // 23:55 IST on 28 Nov = 18:25 UTC.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 28, 18, 25, 0).unwrap());
+    let t = app.token("dev", Tier::Free);
+    for _ in 0..3 {
+        assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 10})).await.status, 201);
+    }
+    let r = app.post("/v1/quizzes", &t, json!({"size": 1})).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("300"));
+    // 00:05 IST on 29 Nov = 18:35 UTC: a new day.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 28, 18, 35, 0).unwrap());
+    let r = app.post("/v1/quizzes", &t, json!({"size": 10})).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(app.doc_json("users/dev/usage/2026-11-28").await["practice_questions"], 30);
+    assert_eq!(app.doc_json("users/dev/usage/2026-11-29").await["practice_questions"], 10);
+}
+
+#[tokio::test]
+async fn request_too_large_for_remaining_quota_is_refused_whole() {
+    let app = app().await;
+    let t = app.token("erin", Tier::Free);
+    assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 25})).await.status, 201);
+    let r = app.post("/v1/quizzes", &t, json!({"size": 10})).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.body["remaining"], 5);
+    assert_eq!(r.body["requested"], 10);
+    assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 5})).await.status, 201);
+}
+
+#[tokio::test]
+async fn weak_topic_is_chosen_more_often() {
+    let app = app().await;
+    // Seed a user whose Kinematics/Projectile motion is weak and Friction strong.
+    let weak = "physics/kinematics/projectile-motion";
+    let strong = "physics/laws-of-motion/friction";
+    let stats = |theta: f64| {
+        json!({"subject": "physics", "chapter": "x", "topic": "y", "theta": theta, "se": 0.3, "answered": 20, "correct": 10,
+               "updated_at": {"$timestamp": "2026-11-01T00:00:00Z"}})
+    };
+    let fields = shared::store::value::to_fields(&json!({"abilities": {weak: stats(-2.0), strong: stats(2.0)}})).unwrap();
+    let path = shared::store::DocPath::parse("users/frank").unwrap();
+    app.store.commit(vec![shared::store::Write::set(path, fields)]).await.unwrap();
+    let (mut w, mut s) = (0, 0);
+    for _ in 0..40 {
+        // A fresh window each time so only the topic weights matter.
+        app.store.commit(vec![shared::store::Write::merge(
+            shared::store::DocPath::parse("users/frank").unwrap(),
+            shared::store::Fields::from([("recent".to_owned(), shared::store::Value::array(vec![]))]),
+        )]).await.unwrap();
+        let r2 = app.post("/v1/quizzes", &app.token("frank", Tier::Pro), json!({"subject": "physics", "size": 3})).await;
+        for q in r2.body["questions"].as_array().unwrap() {
+            match q["topic"].as_str().unwrap() {
+                "Projectile motion" => w += 1,
+                "Friction" => s += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(w > 3 * s.max(1), "weak topic {w} times, strong topic {s} times");
+}
+
+#[tokio::test]
+async fn validation_errors_have_their_own_codes() {
+    let app = app().await;
+    let t = app.token("gina", Tier::Free);
+    let cases = [
+        (json!({"size": 0}), 422, "invalid_request"),
+        (json!({"size": 31}), 422, "invalid_request"),
+        (json!({"size": -3}), 422, "invalid_request"),
+        (json!({"size": "ten"}), 400, "malformed_body"),
+        (json!({"subject": "biology"}), 422, "unknown_filter"),
+        (json!({"chapter": "Organic Astrology"}), 422, "unknown_filter"),
+        (json!({"subject": "mathematics", "chapter": "Kinematics"}), 422, "unknown_filter"),
+        (json!({"colour": "red"}), 400, "malformed_body"),
+        (json!([1, 2]), 400, "malformed_body"),
+    ];
+    for (body, status, code) in cases {
+        let r = app.post("/v1/quizzes", &t, body.clone()).await;
+        assert_eq!((r.status.as_u16(), r.code()), (status, code), "{body} -> {:?}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert_eq!(r.body["status"], status);
+    }
+    // Not JSON at all, wrong media type, oversized.
+    let url = format!("{}/v1/quizzes", app.base);
+    let raw = |b: reqwest::RequestBuilder| async { TestApp::read(b.send().await.unwrap()).await };
+    let r = raw(app.client.post(&url).bearer_auth(&t).header("content-type", "application/json").body("{size:")).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "malformed_body"));
+    let r = raw(app.client.post(&url).bearer_auth(&t).header("content-type", "text/plain").body("{}")).await;
+    assert_eq!((r.status.as_u16(), r.code()), (415, "unsupported_media_type"));
+    let big = format!("{{\"chapter\": \"{}\"}}", "x".repeat(100_000));
+    let r = raw(app.client.post(&url).bearer_auth(&t).header("content-type", "application/json").body(big)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (413, "payload_too_large"));
+    // Nothing was spent by any refused request.
+    assert!(app.doc_json("users/gina/usage/2026-11-28").await.is_null());
+}
+
+#[tokio::test]
+async fn auth_and_routing_errors() {
+    let app = app().await;
+    let r = app.send(reqwest::Method::POST, "/v1/quizzes", None, Some(json!({}))).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "missing_token"));
+    assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
+    let r = app.post("/v1/quizzes", "not.a.jwt", json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"));
+    let t = app.token("hana", Tier::Free);
+    let r = app.get("/v1/nothing-here", &t).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"));
+    let r = app.get("/v1/quizzes", &t).await;
+    assert_eq!((r.status.as_u16(), r.code()), (405, "method_not_allowed"));
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = app.send(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "ok");
+}

@@ -1,0 +1,175 @@
+//! Test support (feature `testing`): spawn a real instance on a loopback port with an
+//! in-memory SQLite store, the sample bank, a fresh RS256 key pair and a settable clock, and
+//! talk HTTP to it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::auth::DevKeys;
+use crate::clock::FixedClock;
+use crate::config::Config;
+use crate::domain::Tier;
+use crate::http::{AppState, with_common_layers};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+
+/// Project id used by test tokens.
+pub const TEST_PROJECT: &str = "jeevibe-test";
+
+/// The repository's sample bank.
+pub fn sample_bank_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/questions.sample.jsonl")
+}
+
+/// A fresh temporary directory.
+pub fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("jeevibe-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// Noon IST on 2026-11-28 (a fixed, ordinary instant).
+pub fn default_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 6, 30, 0).single().expect("valid")
+}
+
+/// A running instance.
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// Signing keys whose JWKS the instance trusts.
+    pub keys: DevKeys,
+    /// The instance's clock.
+    pub clock: FixedClock,
+    /// The instance's store.
+    pub store: Store,
+    /// Directory holding the JWKS file.
+    pub dir: PathBuf,
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body as JSON (`Null` when empty or not JSON).
+    pub body: serde_json::Value,
+}
+
+impl TestResponse {
+    /// The problem `code`, if any.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Spawns `routes` with the sample bank and default settings.
+    pub async fn spawn(routes: Router<AppState>) -> TestApp {
+        Self::spawn_with(routes, |_| {}).await
+    }
+
+    /// Spawns `routes`, letting `tweak` adjust the configuration first.
+    pub async fn spawn_with(routes: Router<AppState>, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let store: Store = Arc::new(SqliteStore::in_memory().expect("sqlite"));
+        crate::startup::import_file(store.as_ref(), &sample_bank_path()).await.expect("sample bank imports");
+        Self::spawn_on(routes, store, tweak).await
+    }
+
+    /// Spawns `routes` over an existing store.
+    pub async fn spawn_on(routes: Router<AppState>, store: Store, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = temp_dir();
+        let keys = DevKeys::generate().expect("keys");
+        let (_, jwks_path) = DevKeys::paths(&dir);
+        std::fs::write(&jwks_path, keys.jwks().to_string()).expect("write jwks");
+        let mut config = Config::from_lookup(|k| match k {
+            "FIREBASE_PROJECT_ID" => Some(TEST_PROJECT.to_owned()),
+            "AUTH_KEYS_FILE" => Some(jwks_path.display().to_string()),
+            _ => None,
+        })
+        .expect("test config");
+        tweak(&mut config);
+        let clock = FixedClock::at(default_now());
+        let store: Store = Arc::new(crate::store::timeout::TimeoutStore::new(store, config.store_timeout));
+        let state = crate::startup::state_with(&config, store.clone(), Arc::new(clock.clone())).expect("state");
+        let app = with_common_layers(routes, state);
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            keys,
+            clock,
+            store,
+            dir,
+        }
+    }
+
+    /// A valid token for `uid` at the instance's current time.
+    pub fn token(&self, uid: &str, tier: Tier) -> String {
+        self.keys.mint(TEST_PROJECT, uid, tier, self.clock.now_secs(), 3600).expect("mint")
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> TestResponse {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// Reads a response.
+    pub async fn read(res: reqwest::Response) -> TestResponse {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        TestResponse { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> TestResponse {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.send(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    /// Reads a document's fields as JSON (`Null` when missing).
+    pub async fn doc_json(&self, path: &str) -> serde_json::Value {
+        let p = crate::store::DocPath::parse(path).expect("path");
+        match self.store.get(&p, None).await.expect("get") {
+            Some(d) => serde_json::Value::Object(d.fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            None => serde_json::Value::Null,
+        }
+    }
+}
+
+impl FixedClock {
+    /// Seconds since the epoch.
+    pub fn now_secs(&self) -> i64 {
+        crate::clock::Clock::now(self).timestamp()
+    }
+}
