@@ -73,7 +73,13 @@ pub struct Config {
 #[error("invalid configuration:\n{}", .0.join("\n"))]
 pub struct ConfigError(pub Vec<String>);
 
-fn number<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str, default: T, ok: impl Fn(&T) -> bool, errors: &mut Vec<String>) -> T {
+fn number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+    ok: impl Fn(&T) -> bool,
+    errors: &mut Vec<String>,
+) -> T {
     match get(key) {
         None => default,
         Some(raw) => match raw.trim().parse::<T>() {
@@ -109,14 +115,17 @@ impl Config {
             errors.push(format!("  FIREBASE_PROJECT_ID={project:?}: a project id is 4-30 characters of [a-z0-9-]"));
         }
         let store = match get("JEEVIBE_STORE").as_deref().unwrap_or("sqlite") {
-            "sqlite" => StoreConfig::Sqlite { path: get("JEEVIBE_SQLITE_PATH").unwrap_or_else(|| ".dev/jeevibe.db".into()).into() },
+            "sqlite" => StoreConfig::Sqlite {
+                path: get("JEEVIBE_SQLITE_PATH").unwrap_or_else(|| ".dev/jeevibe.db".into()).into(),
+            },
             "firestore" => match get("FIRESTORE_PROJECT_ID").or_else(|| get("GOOGLE_CLOUD_PROJECT")) {
                 Some(project_id) => StoreConfig::Firestore {
                     project_id,
                     database_id: get("FIRESTORE_DATABASE_ID").unwrap_or_else(|| "(default)".into()),
                 },
                 None => {
-                    errors.push("  JEEVIBE_STORE=firestore needs FIRESTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)".into());
+                    errors
+                        .push("  JEEVIBE_STORE=firestore needs FIRESTORE_PROJECT_ID (or GOOGLE_CLOUD_PROJECT)".into());
                     StoreConfig::Sqlite { path: PathBuf::new() }
                 }
             },
@@ -142,9 +151,17 @@ impl Config {
         };
         let clock_skew = Duration::from_secs(number(&get, "AUTH_CLOCK_SKEW_SECS", 60u64, |v| *v <= 300, &mut errors));
         let bank_ttl = Duration::from_secs(number(&get, "QUESTION_BANK_TTL_SECS", 300u64, |v| *v >= 1, &mut errors));
-        let quiz_ttl = Duration::from_secs(3600 * number(&get, "QUIZ_TTL_HOURS", 24u64, |v| (1..=720).contains(v), &mut errors));
-        let max_body_bytes = number(&get, "MAX_BODY_BYTES", 65_536usize, |v| (1_024..=10_485_760).contains(v), &mut errors);
-        let store_timeout = Duration::from_millis(number(&get, "STORE_TIMEOUT_MS", 10_000u64, |v| (10..=60_000).contains(v), &mut errors));
+        let quiz_ttl =
+            Duration::from_secs(3600 * number(&get, "QUIZ_TTL_HOURS", 24u64, |v| (1..=720).contains(v), &mut errors));
+        let max_body_bytes =
+            number(&get, "MAX_BODY_BYTES", 65_536usize, |v| (1_024..=10_485_760).contains(v), &mut errors);
+        let store_timeout = Duration::from_millis(number(
+            &get,
+            "STORE_TIMEOUT_MS",
+            10_000u64,
+            |v| (10..=60_000).contains(v),
+            &mut errors,
+        ));
         let on_cloud = get("AWS_LAMBDA_FUNCTION_NAME").is_some() || get("K_SERVICE").is_some();
         let log_format = match get("LOG_FORMAT").as_deref() {
             Some("json") => LogFormat::Json,
@@ -198,8 +215,14 @@ mod tests {
 
     #[test]
     fn reports_every_problem() {
-        let e = cfg(&[("PORT", "http"), ("JEEVIBE_STORE", "mongo"), ("FIREBASE_PROJECT_ID", "X"), ("AUTH_KEYS_URL", "a"), ("AUTH_KEYS_FILE", "b")])
-            .unwrap_err();
+        let e = cfg(&[
+            ("PORT", "http"),
+            ("JEEVIBE_STORE", "mongo"),
+            ("FIREBASE_PROJECT_ID", "X"),
+            ("AUTH_KEYS_URL", "a"),
+            ("AUTH_KEYS_FILE", "b"),
+        ])
+        .unwrap_err();
         let text = e.to_string();
         for needle in ["PORT", "JEEVIBE_STORE", "FIREBASE_PROJECT_ID", "at most one of"] {
             assert!(text.contains(needle), "{text}");

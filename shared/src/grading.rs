@@ -72,7 +72,9 @@ impl Response {
         }
         let key = |v: &J| v.as_str().and_then(OptionKey::parse);
         match kind {
-            QuestionType::SingleCorrect => key(v).map(Response::Single).ok_or_else(|| "expected one of \"A\", \"B\", \"C\", \"D\"".into()),
+            QuestionType::SingleCorrect => {
+                key(v).map(Response::Single).ok_or_else(|| "expected one of \"A\", \"B\", \"C\", \"D\"".into())
+            }
             QuestionType::MultiCorrect => {
                 let keys: Option<Vec<OptionKey>> = v.as_array().map(|a| a.iter().map(key).collect()).unwrap_or(None);
                 match keys {
@@ -121,7 +123,11 @@ pub fn grade(key: &AnswerKey, response: &Response) -> Mark {
     match (key, response) {
         (_, Response::Skipped) => mark(0, Outcome::Skipped),
         (AnswerKey::Single(k), Response::Single(r)) => {
-            if k == r { mark(FULL_MARKS, Outcome::Correct) } else { mark(-1, Outcome::Incorrect) }
+            if k == r {
+                mark(FULL_MARKS, Outcome::Correct)
+            } else {
+                mark(-1, Outcome::Incorrect)
+            }
         }
         (AnswerKey::Multi(correct), Response::Multi(chosen)) => {
             if chosen == correct {
@@ -138,7 +144,11 @@ pub fn grade(key: &AnswerKey, response: &Response) -> Mark {
             if (x - value).abs() <= slack { mark(FULL_MARKS, Outcome::Correct) } else { mark(0, Outcome::Incorrect) }
         }
         (AnswerKey::Integer(k), Response::Integer(i)) => {
-            if k == i { mark(FULL_MARKS, Outcome::Correct) } else { mark(-1, Outcome::Incorrect) }
+            if k == i {
+                mark(FULL_MARKS, Outcome::Correct)
+            } else {
+                mark(-1, Outcome::Incorrect)
+            }
         }
         (AnswerKey::Integer(_), _) | (AnswerKey::Single(_), _) => mark(-1, Outcome::Incorrect),
         (AnswerKey::Multi(_), _) => mark(-2, Outcome::Incorrect),

@@ -2,20 +2,22 @@
 //! engine (IRT), grading, the question bank, storage (SQLite and Firestore), Firebase auth,
 //! daily quotas, HTTP plumbing and the runtime adapter (Lambda or plain HTTP).
 
-pub mod store;
-pub mod clock;
-pub mod domain;
-pub mod grading;
-pub mod irt;
-pub mod problem;
 pub mod auth;
 pub mod bank;
+pub mod clock;
 pub mod config;
-pub mod quota;
-pub mod telemetry;
+pub mod domain;
+pub mod grading;
 pub mod http;
+pub mod irt;
+pub mod problem;
+pub mod quota;
 pub mod records;
 pub mod runtime;
 pub mod startup;
+pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_lambda;

@@ -67,7 +67,9 @@ impl ErrorCode {
             MalformedBody | InvalidQuizId => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            InvalidRequest | UnknownFilter | AnswerNotInQuiz | DuplicateAnswer | InvalidAnswer => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidRequest | UnknownFilter | AnswerNotInQuiz | DuplicateAnswer | InvalidAnswer => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             QuizNotFound | NotFound => StatusCode::NOT_FOUND,
             QuizNotOwned => StatusCode::FORBIDDEN,
@@ -160,7 +162,8 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Timeout | StoreError::Unavailable(_) | StoreError::Aborted => {
-                Problem::new(ErrorCode::StoreUnavailable, format!("the database did not answer in time: {e}")).retry_after(5)
+                Problem::new(ErrorCode::StoreUnavailable, format!("the database did not answer in time: {e}"))
+                    .retry_after(5)
             }
             other => Problem::new(ErrorCode::Internal, format!("store: {other}")),
         }

@@ -84,7 +84,12 @@ pub async fn import_file(store: &dyn DocumentStore, path: &Path) -> anyhow::Resu
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let report = parse_jsonl(std::io::BufReader::new(file));
     if !report.errors.is_empty() {
-        anyhow::bail!("{}: {} invalid line(s), nothing imported:\n{}", path.display(), report.errors.len(), report.error_text());
+        anyhow::bail!(
+            "{}: {} invalid line(s), nothing imported:\n{}",
+            path.display(),
+            report.errors.len(),
+            report.error_text()
+        );
     }
     let version = storage::import(store, &report.questions).await?;
     Ok((report.questions.len(), version))

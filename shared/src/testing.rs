@@ -17,8 +17,8 @@ use crate::clock::FixedClock;
 use crate::config::Config;
 use crate::domain::Tier;
 use crate::http::{AppState, with_common_layers};
-use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
 
 /// Project id used by test tokens.
 pub const TEST_PROJECT: &str = "jeevibe-test";
@@ -128,7 +128,13 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -171,5 +177,47 @@ impl FixedClock {
     /// Seconds since the epoch.
     pub fn now_secs(&self) -> i64 {
         crate::clock::Clock::now(self).timestamp()
+    }
+}
+
+/// Files a function binary needs to run in a test: a SQLite database holding the sample bank
+/// and a JWKS file, plus the keys to mint tokens with.
+pub struct InstanceFiles {
+    /// Working directory.
+    pub dir: PathBuf,
+    /// SQLite file.
+    pub db: PathBuf,
+    /// JWKS file.
+    pub jwks: PathBuf,
+    /// Signing keys.
+    pub keys: DevKeys,
+}
+
+impl InstanceFiles {
+    /// Creates the files.
+    pub async fn create() -> Self {
+        let dir = temp_dir();
+        let db = dir.join("jeevibe.db");
+        let store = SqliteStore::open(&db).expect("sqlite file");
+        crate::startup::import_file(&store, &sample_bank_path()).await.expect("import");
+        let keys = DevKeys::generate().expect("keys");
+        let jwks = dir.join("jwks.json");
+        std::fs::write(&jwks, keys.jwks().to_string()).expect("jwks");
+        Self { dir, db, jwks, keys }
+    }
+
+    /// Environment for a function binary using these files.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("FIREBASE_PROJECT_ID", TEST_PROJECT.into()),
+            ("JEEVIBE_SQLITE_PATH", self.db.display().to_string()),
+            ("AUTH_KEYS_FILE", self.jwks.display().to_string()),
+            ("LOG_FORMAT", "json".into()),
+        ]
+    }
+
+    /// A token valid now.
+    pub fn token(&self, uid: &str, tier: Tier) -> String {
+        self.keys.mint(TEST_PROJECT, uid, tier, Utc::now().timestamp(), 3600).expect("mint")
     }
 }

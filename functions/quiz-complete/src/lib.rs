@@ -34,9 +34,7 @@ pub const MAX_ANSWERS: usize = 30;
 
 /// The function's routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/quizzes/{id}/complete", post(complete))
-        .route("/v1/me/progress", get(progress))
+    Router::new().route("/v1/quizzes/{id}/complete", post(complete)).route("/v1/me/progress", get(progress))
 }
 
 /// One answer in a completion body.
@@ -68,12 +66,18 @@ fn validate(req: &CompleteRequest) -> Result<(), Problem> {
     let mut seen = HashSet::new();
     for a in &req.answers {
         if !seen.insert(a.question_id.as_str()) {
-            return Err(Problem::new(ErrorCode::DuplicateAnswer, format!("question {:?} is answered twice", a.question_id))
-                .with("question_id", &a.question_id));
+            return Err(Problem::new(
+                ErrorCode::DuplicateAnswer,
+                format!("question {:?} is answered twice", a.question_id),
+            )
+            .with("question_id", &a.question_id));
         }
         if !(a.seconds.is_finite() && (0.0..=MAX_SECONDS).contains(&a.seconds)) {
-            return Err(Problem::new(ErrorCode::InvalidRequest, format!("seconds must be between 0 and {MAX_SECONDS}"))
-                .with("question_id", &a.question_id));
+            return Err(Problem::new(
+                ErrorCode::InvalidRequest,
+                format!("seconds must be between 0 and {MAX_SECONDS}"),
+            )
+            .with("question_id", &a.question_id));
         }
     }
     Ok(())
@@ -91,8 +95,11 @@ fn grade_quiz(quiz: &QuizDoc, user: &UserDoc, answers: &[AnswerIn], now: Timesta
     let by_id: HashMap<&str, &AnswerIn> = answers.iter().map(|a| (a.question_id.as_str(), a)).collect();
     let in_quiz: HashSet<&str> = quiz.items.iter().map(|i| i.question_id.as_str()).collect();
     if let Some(stray) = answers.iter().find(|a| !in_quiz.contains(a.question_id.as_str())) {
-        return Err(Problem::new(ErrorCode::AnswerNotInQuiz, format!("question {:?} is not in this quiz", stray.question_id))
-            .with("question_id", &stray.question_id));
+        return Err(Problem::new(
+            ErrorCode::AnswerNotInQuiz,
+            format!("question {:?} is not in this quiz", stray.question_id),
+        )
+        .with("question_id", &stray.question_id));
     }
     let mut items = Vec::with_capacity(quiz.items.len());
     let mut per_topic: BTreeMap<&str, Vec<ItemResponse>> = BTreeMap::new();
@@ -103,10 +110,12 @@ fn grade_quiz(quiz: &QuizDoc, user: &UserDoc, answers: &[AnswerIn], now: Timesta
         let given = by_id.get(item.question_id.as_str());
         let raw = given.map_or(serde_json::Value::Null, |a| a.answer.clone());
         let response = StudentResponse::parse(item.kind, &raw).map_err(|e| {
-            Problem::new(ErrorCode::InvalidAnswer, format!("answer to {:?}: {e}", item.question_id)).with("question_id", &item.question_id)
+            Problem::new(ErrorCode::InvalidAnswer, format!("answer to {:?}: {e}", item.question_id))
+                .with("question_id", &item.question_id)
         })?;
-        let key = AnswerKey::from_json(item.kind, &item.answer)
-            .map_err(|e| Problem::new(ErrorCode::Internal, format!("stored answer key of {}: {e}", item.question_id)))?;
+        let key = AnswerKey::from_json(item.kind, &item.answer).map_err(|e| {
+            Problem::new(ErrorCode::Internal, format!("stored answer key of {}: {e}", item.question_id))
+        })?;
         let mark = grade(&key, &response);
         let seconds = given.map_or(0, |a| a.seconds.round() as i64);
         *counts.entry(mark.outcome).or_default() += 1;
@@ -150,7 +159,12 @@ fn grade_quiz(quiz: &QuizDoc, user: &UserDoc, answers: &[AnswerIn], now: Timesta
                 updated_at: now,
             },
         );
-        changes.push(AbilityChange { topic_key: (*topic_key).to_owned(), theta_before: before.theta, theta_after: after.theta, se_after: after.se });
+        changes.push(AbilityChange {
+            topic_key: (*topic_key).to_owned(),
+            theta_before: before.theta,
+            theta_after: after.theta,
+            se_after: after.se,
+        });
     }
     let count = |o| counts.get(&o).copied().unwrap_or(0);
     let score: i64 = items.iter().map(|i| i.marks).sum();
@@ -187,7 +201,9 @@ async fn result_body(state: &AppState, quiz_id: &QuizId, result: &QuizResult, re
         .iter()
         .map(|i| {
             let solution = bank.as_ref().and_then(|b| {
-                shared::domain::QuestionId::parse(&i.question_id).ok().and_then(|id| b.get(&id).map(|q| q.solution.clone()))
+                shared::domain::QuestionId::parse(&i.question_id)
+                    .ok()
+                    .and_then(|id| b.get(&id).map(|q| q.solution.clone()))
             });
             let mut v = serde_json::to_value(i).unwrap_or_default();
             v["solution"] = serde_json::json!(solution);
@@ -240,7 +256,10 @@ pub async fn complete(
         }
         let now = state.clock.now();
         if now > quiz.expires_at.0 {
-            return Err(Problem::new(ErrorCode::QuizExpired, format!("quiz {quiz_id} expired at {}", quiz.expires_at.to_rfc3339())));
+            return Err(Problem::new(
+                ErrorCode::QuizExpired,
+                format!("quiz {quiz_id} expired at {}", quiz.expires_at.to_rfc3339()),
+            ));
         }
         let user_doc: UserDoc = docs[1].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
         let graded = grade_quiz(&quiz, &user_doc, &req.answers, Timestamp(now))?;
@@ -248,9 +267,16 @@ pub async fn complete(
         let streak = user_doc.streak.record(day);
         let quiz_fields = Fields::from([
             ("status".to_owned(), Value::string("completed")),
-            ("result".to_owned(), Value::from_json(serde_json::to_value(&graded.result).map_err(|e| Problem::new(ErrorCode::Internal, e.to_string()))?)),
+            (
+                "result".to_owned(),
+                Value::from_json(
+                    serde_json::to_value(&graded.result)
+                        .map_err(|e| Problem::new(ErrorCode::Internal, e.to_string()))?,
+                ),
+            ),
         ]);
-        let mut user_fields = to_fields(&UserDoc { abilities: graded.abilities, totals: graded.totals, streak, recent: Vec::new() })?;
+        let mut user_fields =
+            to_fields(&UserDoc { abilities: graded.abilities, totals: graded.totals, streak, recent: Vec::new() })?;
         user_fields.remove("recent");
         let writes = vec![
             Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),
@@ -332,4 +358,3 @@ pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<R
     }))
     .into_response())
 }
-

@@ -85,7 +85,10 @@ fn validate(req: GenerateRequest) -> Result<(Option<Subject>, Option<String>, us
     };
     let size = req.size.unwrap_or(DEFAULT_SIZE);
     if !(1..=MAX_SIZE).contains(&size) {
-        return Err(Problem::new(ErrorCode::InvalidRequest, format!("size must be between 1 and {MAX_SIZE}, got {size}")));
+        return Err(Problem::new(
+            ErrorCode::InvalidRequest,
+            format!("size must be between 1 and {MAX_SIZE}, got {size}"),
+        ));
     }
     if let Some(c) = &req.chapter
         && (c.trim().is_empty() || c.len() > 200)
@@ -125,12 +128,19 @@ fn served(q: &Question) -> ServedQuestion<'_> {
 /// # Errors
 /// Problem details: 401 (auth), 400/415/413 (body), 422 `invalid_request` / `unknown_filter`,
 /// 429 `quota_exceeded` (with Retry-After and RateLimit fields), 503 `store_unavailable`.
-pub async fn generate(State(state): State<AppState>, user: AuthUser, ApiJson(req): ApiJson<GenerateRequest>) -> Result<Response, Problem> {
+pub async fn generate(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<GenerateRequest>,
+) -> Result<Response, Problem> {
     let (subject, chapter, size) = validate(req)?;
     let bank = state.bank.get().await?;
     let pools = bank.pools(subject, chapter.as_deref());
     if pools.is_empty() {
-        return Err(Problem::new(ErrorCode::UnknownFilter, "no question in the bank matches the subject/chapter filter"));
+        return Err(Problem::new(
+            ErrorCode::UnknownFilter,
+            "no question in the bank matches the subject/chapter filter",
+        ));
     }
     let now = state.clock.now();
     let day = IstDay::of(now);
@@ -203,7 +213,9 @@ fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>
     let reset = IstDay::seconds_until_next(now);
     let mut p = Problem::new(
         ErrorCode::QuotaExceeded,
-        format!("the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"),
+        format!(
+            "the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"
+        ),
     )
     .with("limit", limit)
     .with("remaining", remaining)

@@ -148,17 +148,22 @@ async fn weak_topic_is_chosen_more_often() {
         json!({"subject": "physics", "chapter": "x", "topic": "y", "theta": theta, "se": 0.3, "answered": 20, "correct": 10,
                "updated_at": {"$timestamp": "2026-11-01T00:00:00Z"}})
     };
-    let fields = shared::store::value::to_fields(&json!({"abilities": {weak: stats(-2.0), strong: stats(2.0)}})).unwrap();
+    let fields =
+        shared::store::value::to_fields(&json!({"abilities": {weak: stats(-2.0), strong: stats(2.0)}})).unwrap();
     let path = shared::store::DocPath::parse("users/frank").unwrap();
     app.store.commit(vec![shared::store::Write::set(path, fields)]).await.unwrap();
     let (mut w, mut s) = (0, 0);
     for _ in 0..40 {
         // A fresh window each time so only the topic weights matter.
-        app.store.commit(vec![shared::store::Write::merge(
-            shared::store::DocPath::parse("users/frank").unwrap(),
-            shared::store::Fields::from([("recent".to_owned(), shared::store::Value::array(vec![]))]),
-        )]).await.unwrap();
-        let r2 = app.post("/v1/quizzes", &app.token("frank", Tier::Pro), json!({"subject": "physics", "size": 3})).await;
+        app.store
+            .commit(vec![shared::store::Write::merge(
+                shared::store::DocPath::parse("users/frank").unwrap(),
+                shared::store::Fields::from([("recent".to_owned(), shared::store::Value::array(vec![]))]),
+            )])
+            .await
+            .unwrap();
+        let r2 =
+            app.post("/v1/quizzes", &app.token("frank", Tier::Pro), json!({"subject": "physics", "size": 3})).await;
         for q in r2.body["questions"].as_array().unwrap() {
             match q["topic"].as_str().unwrap() {
                 "Projectile motion" => w += 1,

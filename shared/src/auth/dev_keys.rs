@@ -43,7 +43,8 @@ impl DevKeys {
         let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, n.as_bytes());
         let kid = format!("dev-{}", &URL_SAFE_NO_PAD.encode(digest.as_ref())[..16]);
-        let jwks = serde_json::json!({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": n, "e": e}]});
+        let jwks =
+            serde_json::json!({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid, "n": n, "e": e}]});
         Ok(Self { kid, private_pem, jwks })
     }
 
@@ -54,12 +55,14 @@ impl DevKeys {
     pub fn load_or_generate(dir: &Path) -> Result<Self, DevKeyError> {
         let (priv_path, jwks_path) = Self::paths(dir);
         if priv_path.exists() && jwks_path.exists() {
-            let private_pem = std::fs::read_to_string(&priv_path).map_err(|e| DevKeyError(format!("{}: {e}", priv_path.display())))?;
+            let private_pem = std::fs::read_to_string(&priv_path)
+                .map_err(|e| DevKeyError(format!("{}: {e}", priv_path.display())))?;
             let jwks: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(&jwks_path).map_err(|e| DevKeyError(format!("{}: {e}", jwks_path.display())))?,
             )
             .map_err(|e| DevKeyError(format!("{}: {e}", jwks_path.display())))?;
-            let kid = jwks["keys"][0]["kid"].as_str().ok_or_else(|| DevKeyError("jwks.json has no kid".into()))?.to_owned();
+            let kid =
+                jwks["keys"][0]["kid"].as_str().ok_or_else(|| DevKeyError("jwks.json has no kid".into()))?.to_owned();
             return Ok(Self { kid, private_pem, jwks });
         }
         let keys = Self::generate()?;
@@ -97,7 +100,14 @@ impl DevKeys {
     ///
     /// # Errors
     /// When signing fails.
-    pub fn mint(&self, project_id: &str, uid: &str, tier: Tier, now: i64, ttl_secs: i64) -> Result<String, DevKeyError> {
+    pub fn mint(
+        &self,
+        project_id: &str,
+        uid: &str,
+        tier: Tier,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, DevKeyError> {
         let claims = FirebaseClaims {
             iss: format!("https://securetoken.google.com/{project_id}"),
             aud: project_id.to_owned(),

@@ -15,7 +15,8 @@ use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::{Mutex, RwLock};
 
 /// Google's published certificates for Firebase ID tokens.
-pub const GOOGLE_X509_URL: &str = "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
+pub const GOOGLE_X509_URL: &str =
+    "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
 
 /// Cache lifetime when the response has no usable `Cache-Control: max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -81,17 +82,16 @@ pub fn parse_keys(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
     }
     let map: HashMap<String, String> = serde_json::from_value(json).map_err(|e| format!("bad certificate map: {e}"))?;
     map.into_iter()
-        .map(|(kid, pem)| DecodingKey::from_rsa_pem(pem.as_bytes()).map(|k| (kid, k)).map_err(|e| format!("bad PEM: {e}")))
+        .map(|(kid, pem)| {
+            DecodingKey::from_rsa_pem(pem.as_bytes()).map(|k| (kid, k)).map_err(|e| format!("bad PEM: {e}"))
+        })
         .collect()
 }
 
 impl KeyStore {
     /// A key store for `source`; an unknown kid triggers at most one refetch per `min_refresh`.
     pub fn new(source: KeySource, min_refresh: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         Self { source, http, min_refresh, cache: RwLock::new(None), refresh: Mutex::new(()) }
     }
 

@@ -96,7 +96,8 @@ impl TokenVerifier {
         let uid = UserId::parse(&c.sub).map_err(|e| AuthError::Invalid(format!("sub: {e}")))?;
         let tier = match c.tier.as_deref() {
             None => Tier::Free,
-            Some(t) => Tier::parse(t).ok_or_else(|| AuthError::Invalid(format!("tier claim {t:?} is not free, pro or ultra")))?,
+            Some(t) => Tier::parse(t)
+                .ok_or_else(|| AuthError::Invalid(format!("tier claim {t:?} is not free, pro or ultra")))?,
         };
         Ok(AuthUser { uid, tier })
     }

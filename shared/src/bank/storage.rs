@@ -5,7 +5,9 @@
 use chrono::Utc;
 
 use crate::domain::{Question, RawQuestion};
-use crate::store::{CollectionPath, DocPath, DocumentStore, Query, StoreError, Timestamp, Write, commit_chunked, to_fields};
+use crate::store::{
+    CollectionPath, DocPath, DocumentStore, Query, StoreError, Timestamp, Write, commit_chunked, to_fields,
+};
 
 /// Collection of questions.
 pub const QUESTIONS: &str = "questions";

@@ -22,7 +22,11 @@ pub fn generate(count: usize, seed: u64) -> Vec<Question> {
             } else if roll < 0.75 {
                 ("multi_correct", serde_json::json!(["A", "C"]), 0.1)
             } else if roll < 0.90 {
-                ("numerical", serde_json::json!({"value": rng.random_range(0..1000) as f64 / 100.0, "tolerance": 0.01}), 0.0)
+                (
+                    "numerical",
+                    serde_json::json!({"value": rng.random_range(0..1000) as f64 / 100.0, "tolerance": 0.01}),
+                    0.0,
+                )
             } else {
                 ("integer", serde_json::json!(rng.random_range(0..100)), 0.0)
             };

@@ -104,7 +104,8 @@ impl QuizId {
     /// A message when the shape is wrong.
     pub fn parse(s: &str) -> Result<Self, String> {
         let parts: Vec<&str> = s.split('_').collect();
-        let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex =
+            |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         match parts.as_slice() {
             ["qz", fp, r] if hex(fp, 12) && hex(r, 16) => Ok(QuizId(s.to_owned())),
             _ => Err(format!("{s:?} is not a quiz id (qz_<12 hex>_<16 hex>)")),

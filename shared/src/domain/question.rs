@@ -249,7 +249,9 @@ impl RawQuestion {
         if subject.is_none() {
             errors.push(format!("subject: {:?} is not physics, chemistry or mathematics", self.subject));
         }
-        for (name, text, max) in [("chapter", &self.chapter, 200), ("topic", &self.topic, 200), ("source", &self.source, 500)] {
+        for (name, text, max) in
+            [("chapter", &self.chapter, 200), ("topic", &self.topic, 200), ("source", &self.source, 500)]
+        {
             if text.trim().is_empty() || text.len() > max {
                 errors.push(format!("{name}: must be non-empty and at most {max} bytes"));
             }

@@ -63,6 +63,9 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slug("Work, Energy and Power"), "work-energy-and-power");
-        assert_eq!(TopicKey::new(Subject::Physics, "Kinematics", "Projectile motion").as_str(), "physics/kinematics/projectile-motion");
+        assert_eq!(
+            TopicKey::new(Subject::Physics, "Kinematics", "Projectile motion").as_str(),
+            "physics/kinematics/projectile-motion"
+        );
     }
 }

@@ -13,7 +13,9 @@ impl From<AuthError> for Problem {
     fn from(e: AuthError) -> Self {
         let (code, challenge) = match &e {
             AuthError::Missing => (ErrorCode::MissingToken, "Bearer realm=\"jeevibe\"".to_owned()),
-            AuthError::Expired => (ErrorCode::TokenExpired, "Bearer error=\"invalid_token\", error_description=\"expired\"".to_owned()),
+            AuthError::Expired => {
+                (ErrorCode::TokenExpired, "Bearer error=\"invalid_token\", error_description=\"expired\"".to_owned())
+            }
             AuthError::Invalid(_) => (ErrorCode::InvalidToken, "Bearer error=\"invalid_token\"".to_owned()),
             AuthError::KeysUnavailable(_) => {
                 return Problem::new(ErrorCode::AuthKeysUnavailable, e.to_string()).retry_after(30);

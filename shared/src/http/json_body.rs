@@ -20,9 +20,15 @@ impl From<JsonRejection> for Problem {
             JsonRejection::BytesRejection(b) if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Problem::new(ErrorCode::PayloadTooLarge, "the request body is larger than the limit")
             }
-            JsonRejection::BytesRejection(b) => Problem::new(ErrorCode::MalformedBody, format!("could not read the body: {b}")),
-            JsonRejection::JsonSyntaxError(e) => Problem::new(ErrorCode::MalformedBody, format!("body is not valid JSON: {}", e.body_text())),
-            JsonRejection::JsonDataError(e) => Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema: {}", e.body_text())),
+            JsonRejection::BytesRejection(b) => {
+                Problem::new(ErrorCode::MalformedBody, format!("could not read the body: {b}"))
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                Problem::new(ErrorCode::MalformedBody, format!("body is not valid JSON: {}", e.body_text()))
+            }
+            JsonRejection::JsonDataError(e) => {
+                Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema: {}", e.body_text()))
+            }
             other => Problem::new(ErrorCode::MalformedBody, other.body_text()),
         }
     }

@@ -38,10 +38,8 @@ async fn log_request(mut req: Request, next: Next) -> Response {
     let user = RequestUser::default();
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
     let (mut res, usage) = metered(next.run(req)).await;
     if res.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED && !res.headers().contains_key("content-type") {
         let allow = res.headers().get(axum::http::header::ALLOW).cloned();

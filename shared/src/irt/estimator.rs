@@ -88,10 +88,16 @@ mod tests {
     #[test]
     fn correct_answers_raise_theta_and_shrink_se() {
         let start = Ability::default();
-        let up = start.update(&[ItemResponse { item: item(0.0), correct: true }, ItemResponse { item: item(0.5), correct: true }]);
+        let up = start.update(&[
+            ItemResponse { item: item(0.0), correct: true },
+            ItemResponse { item: item(0.5), correct: true },
+        ]);
         assert!(up.theta > 0.3, "{up:?}");
         assert!(up.se < 1.0);
-        let down = start.update(&[ItemResponse { item: item(0.0), correct: false }, ItemResponse { item: item(-0.5), correct: false }]);
+        let down = start.update(&[
+            ItemResponse { item: item(0.0), correct: false },
+            ItemResponse { item: item(-0.5), correct: false },
+        ]);
         assert!(down.theta < -0.3, "{down:?}");
     }
 

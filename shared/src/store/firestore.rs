@@ -10,7 +10,10 @@ impl FirestoreStore {
     ///
     /// # Errors
     /// Always, until the backend lands.
-    pub async fn connect(_project_id: &str, _database_id: &str) -> Result<std::sync::Arc<dyn super::DocumentStore>, StoreError> {
+    pub async fn connect(
+        _project_id: &str,
+        _database_id: &str,
+    ) -> Result<std::sync::Arc<dyn super::DocumentStore>, StoreError> {
         Err(StoreError::Unavailable("the Firestore backend is not built yet".into()))
     }
 }

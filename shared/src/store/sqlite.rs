@@ -60,9 +60,7 @@ fn micros_to_time(us: i64) -> DateTime<Utc> {
 fn load(conn: &Connection, path: &str) -> Result<Option<Row>, StoreError> {
     conn.prepare_cached("SELECT fields, create_time, update_time, version FROM documents WHERE path = ?1")
         .map_err(sql_err)?
-        .query_row(params![path], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_row(params![path], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()
         .map_err(sql_err)?
         .map(|(json, create_time, update_time, version)| {

@@ -348,10 +348,7 @@ mod tests {
         let v = Value::IntegerValue(5);
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"integerValue":"5"}"#);
         let m = Value::map(Fields::from([("a".into(), Value::BooleanValue(true))]));
-        assert_eq!(
-            serde_json::to_string(&m).unwrap(),
-            r#"{"mapValue":{"fields":{"a":{"booleanValue":true}}}}"#
-        );
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"mapValue":{"fields":{"a":{"booleanValue":true}}}}"#);
     }
 
     #[test]

@@ -75,7 +75,12 @@ impl Write {
 
     /// Only transforms (e.g. increments); creates the document when missing.
     pub fn transform(path: DocPath, transforms: Vec<FieldTransform>) -> Self {
-        Self { path, kind: WriteKind::Merge { fields: Fields::new(), mask: Vec::new() }, transforms, precondition: None }
+        Self {
+            path,
+            kind: WriteKind::Merge { fields: Fields::new(), mask: Vec::new() },
+            transforms,
+            precondition: None,
+        }
     }
 
     /// Deletes the document.

@@ -1,0 +1,192 @@
+//! Black-box tests of quiz completion and progress against a real instance.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use shared::domain::Tier;
+use shared::testing::TestApp;
+
+async fn app() -> TestApp {
+    TestApp::spawn(quiz_generate::router().merge(quiz_complete::router())).await
+}
+
+/// Generates a quiz and returns (quiz id, the quiz document's items with answer keys).
+async fn quiz(app: &TestApp, token: &str, uid: &str, body: Value) -> (String, Vec<Value>) {
+    let r = app.post("/v1/quizzes", token, body).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["quiz_id"].as_str().unwrap().to_owned();
+    let doc = app.doc_json(&format!("users/{uid}/quizzes/{id}")).await;
+    (id, doc["items"].as_array().unwrap().clone())
+}
+
+fn correct_answers(items: &[Value]) -> Value {
+    let answers: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let a = match i["type"].as_str().unwrap() {
+                "numerical" => i["answer"]["value"].clone(),
+                _ => i["answer"].clone(),
+            };
+            json!({"question_id": i["question_id"], "answer": a, "seconds": 30})
+        })
+        .collect();
+    json!({ "answers": answers })
+}
+
+#[tokio::test]
+async fn all_correct_scores_full_marks_and_raises_theta() {
+    let app = app().await;
+    let t = app.token("alice", Tier::Pro);
+    let (id, items) = quiz(&app, &t, "alice", json!({"subject": "mathematics", "size": 10})).await;
+    let r = app.post(&format!("/v1/quizzes/{id}/complete"), &t, correct_answers(&items)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["score"], 40);
+    assert_eq!(r.body["max_score"], 40);
+    assert_eq!(r.body["correct"], 10);
+    assert_eq!(r.body["replayed"], false);
+    for item in r.body["items"].as_array().unwrap() {
+        assert_eq!(item["outcome"], "correct");
+        assert!(item["solution"].as_str().unwrap().len() > 10);
+    }
+    for change in r.body["abilities"].as_array().unwrap() {
+        assert!(change["theta_after"].as_f64().unwrap() > change["theta_before"].as_f64().unwrap());
+    }
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.body["questions_answered"], 10);
+    assert_eq!(p.body["accuracy"], 1.0);
+    assert_eq!(p.body["streak"]["current"], 1);
+    assert!(p.body["topics"].as_array().unwrap().iter().all(|t| t["theta"].as_f64().unwrap() > 0.0));
+    assert_eq!(p.body["subjects"][0]["subject"], "mathematics");
+    let week = app.doc_json("users/alice/weeks/2026-W48").await;
+    assert_eq!(week["quizzes"], 1);
+    assert_eq!(week["subjects"]["mathematics"]["answered"], 10);
+    assert_eq!(week["subjects"]["mathematics"]["correct"], 10);
+    assert_eq!(week["seconds"], 300);
+}
+
+#[tokio::test]
+async fn wrong_and_skipped_answers_lower_theta_and_score() {
+    let app = app().await;
+    let t = app.token("bob", Tier::Pro);
+    let (id, items) = quiz(&app, &t, "bob", json!({"subject": "physics", "size": 6})).await;
+    // Answer every single-correct question wrongly, skip the rest.
+    let answers: Vec<Value> = items
+        .iter()
+        .filter(|i| i["type"] == "single_correct")
+        .map(|i| {
+            let wrong = ["A", "B", "C", "D"].into_iter().find(|k| *k != i["answer"]).unwrap();
+            json!({"question_id": i["question_id"], "answer": wrong, "seconds": 10})
+        })
+        .collect();
+    let n_wrong = answers.len() as i64;
+    let r = app.post(&format!("/v1/quizzes/{id}/complete"), &t, json!({"answers": answers})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["score"], -n_wrong);
+    assert_eq!(r.body["incorrect"], n_wrong);
+    assert_eq!(r.body["skipped"], 6 - n_wrong);
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!(p.body["questions_answered"], n_wrong);
+    if n_wrong > 0 {
+        assert!(p.body["topics"].as_array().unwrap().iter().all(|t| t["theta"].as_f64().unwrap() < 0.0));
+    }
+}
+
+#[tokio::test]
+async fn completion_is_idempotent_even_when_concurrent() {
+    let app = app().await;
+    let t = app.token("carol", Tier::Pro);
+    let (id, items) = quiz(&app, &t, "carol", json!({"size": 5})).await;
+    let path = format!("/v1/quizzes/{id}/complete");
+    let body = correct_answers(&items);
+    let results = futures::future::join_all((0..8).map(|_| app.post(&path, &t, body.clone()))).await;
+    assert!(results.iter().all(|r| r.status == 200));
+    assert_eq!(results.iter().filter(|r| r.body["replayed"] == false).count(), 1);
+    // A later completion with different answers returns the stored result unchanged.
+    let again = app.post(&path, &t, json!({"answers": []})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["replayed"], true);
+    assert_eq!(again.body["score"], 20);
+    assert_eq!(again.body["items"], results[0].body["items"]);
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!(p.body["quizzes_completed"], 1);
+    assert_eq!(p.body["questions_answered"], 5);
+    assert_eq!(app.doc_json("users/carol/weeks/2026-W48").await["quizzes"], 1);
+}
+
+#[tokio::test]
+async fn streak_counts_consecutive_ist_days() {
+    let app = app().await;
+    for day in 0..3 {
+        app.clock.set(shared::testing::default_now() + Duration::days(day));
+        let t = app.token("dan", Tier::Pro);
+        let (id, items) = quiz(&app, &t, "dan", json!({"size": 2})).await;
+        assert_eq!(app.post(&format!("/v1/quizzes/{id}/complete"), &t, correct_answers(&items)).await.status, 200);
+    }
+    let t = app.token("dan", Tier::Pro);
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!((p.body["streak"]["current"].clone(), p.body["streak"]["longest"].clone()), (json!(3), json!(3)));
+    app.clock.set(shared::testing::default_now() + Duration::days(5));
+    let t = app.token("dan", Tier::Pro);
+    assert_eq!(app.get("/v1/me/progress", &t).await.body["streak"]["current"], 0);
+}
+
+#[tokio::test]
+async fn every_completion_error_has_its_own_code() {
+    let app = app().await;
+    let t = app.token("erin", Tier::Pro);
+    let (id, items) = quiz(&app, &t, "erin", json!({"size": 3})).await;
+    let path = format!("/v1/quizzes/{id}/complete");
+    let q0 = items[0]["question_id"].as_str().unwrap();
+    let single = items.iter().find(|i| i["type"] == "single_correct").or(items.first()).unwrap();
+    let bad_shape = match single["type"].as_str().unwrap() {
+        "single_correct" => json!("E"),
+        "multi_correct" => json!("A"),
+        _ => json!("seven"),
+    };
+    let cases = [
+        (json!({"answers": [{"question_id": "mat-zzz-999", "answer": "A"}]}), 422, "answer_not_in_quiz"),
+        (
+            json!({"answers": [{"question_id": q0, "answer": null}, {"question_id": q0, "answer": null}]}),
+            422,
+            "duplicate_answer",
+        ),
+        (json!({"answers": [{"question_id": single["question_id"], "answer": bad_shape}]}), 422, "invalid_answer"),
+        (json!({"answers": [{"question_id": q0, "answer": null, "seconds": -5}]}), 422, "invalid_request"),
+        (json!({"answers": [{"question_id": q0, "answer": null, "seconds": 1e9}]}), 422, "invalid_request"),
+        (json!({"answers": "all of them"}), 400, "malformed_body"),
+        (json!({}), 400, "malformed_body"),
+    ];
+    for (body, status, code) in cases {
+        let r = app.post(&path, &t, body.clone()).await;
+        assert_eq!((r.status.as_u16(), r.code()), (status, code), "{body} -> {:?}", r.body);
+    }
+    // Nothing was recorded by the refused attempts.
+    assert_eq!(app.doc_json(&format!("users/erin/quizzes/{id}")).await["status"], "open");
+    let r = app.post("/v1/quizzes/not-a-quiz/complete", &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_quiz_id"));
+    let bob = app.token("bob", Tier::Pro);
+    let r = app.post(&path, &bob, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "quiz_not_owned"));
+    let fp = &id[3..15];
+    let r = app.post(&format!("/v1/quizzes/qz_{fp}_0123456789abcdef/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "quiz_not_found"));
+    app.clock.set(shared::testing::default_now() + Duration::hours(25));
+    let t = app.token("erin", Tier::Pro);
+    let r = app.post(&path, &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (410, "quiz_expired"));
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!(p.body["quizzes_completed"], 0);
+}
+
+#[tokio::test]
+async fn progress_of_a_new_user_is_empty() {
+    let app = app().await;
+    let t = app.token("newbie", Tier::Free);
+    let p = app.get("/v1/me/progress", &t).await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.body["uid"], "newbie");
+    assert_eq!(p.body["tier"], "free");
+    assert_eq!(p.body["questions_answered"], 0);
+    assert!(p.body["accuracy"].is_null());
+    assert_eq!(p.body["topics"], json!([]));
+}
