@@ -86,9 +86,13 @@ impl ErrorCode {
     }
 }
 
-/// A problem details response.
+/// A problem details response (boxed: handlers return it in `Result::Err`).
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<Details>);
+
+/// The parts of a [`Problem`].
+#[derive(Debug, Clone)]
+pub struct Details {
     /// Stable code.
     pub code: ErrorCode,
     /// Human-readable explanation of this occurrence.
@@ -114,19 +118,30 @@ struct Body<'a> {
 impl Problem {
     /// A problem with a code and detail.
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into(), extensions: serde_json::Map::new(), headers: HeaderMap::new() }
+        Self(Box::new(Details { code, detail: detail.into(), extensions: serde_json::Map::new(), headers: HeaderMap::new() }))
+    }
+
+    /// The parts.
+    pub fn details(&self) -> &Details {
+        &self.0
+    }
+
+    /// Adds response headers.
+    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.0.headers.extend(headers);
+        self
     }
 
     /// Adds an extension member.
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
-        self.extensions.insert(key.to_owned(), serde_json::to_value(value).unwrap_or_default());
+        self.0.extensions.insert(key.to_owned(), serde_json::to_value(value).unwrap_or_default());
         self
     }
 
     /// Adds a response header (ignored when the value is not a valid header value).
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(name, v);
+            self.0.headers.insert(name, v);
         }
         self
     }
@@ -139,21 +154,22 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = self.code.status();
+        let p = *self.0;
+        let status = p.code.status();
         if status.is_server_error() {
-            tracing::error!(code = ?self.code, detail = %self.detail, "server error");
+            tracing::error!(code = ?p.code, detail = %p.detail, "server error");
         }
         let body = Body {
-            kind: format!("https://jeevibe.app/problems/{}", self.code.as_str().replace('_', "-")),
+            kind: format!("https://jeevibe.app/problems/{}", p.code.as_str().replace('_', "-")),
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            extensions: &self.extensions,
+            detail: &p.detail,
+            code: p.code,
+            extensions: &p.extensions,
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut res = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], json).into_response();
-        res.headers_mut().extend(self.headers);
+        res.headers_mut().extend(p.headers);
         res
     }
 }

@@ -211,7 +211,7 @@ pub async fn generate(
 
 fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>) -> Problem {
     let reset = IstDay::seconds_until_next(now);
-    let mut p = Problem::new(
+    Problem::new(
         ErrorCode::QuotaExceeded,
         format!(
             "the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"
@@ -220,7 +220,6 @@ fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>
     .with("limit", limit)
     .with("remaining", remaining)
     .with("requested", requested)
-    .retry_after(reset);
-    p.headers.extend(rate_limit_headers("practice", limit, remaining, now));
-    p
+    .retry_after(reset)
+    .with_headers(rate_limit_headers("practice", limit, remaining, now))
 }

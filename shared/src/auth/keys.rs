@@ -18,6 +18,9 @@ use tokio::sync::{Mutex, RwLock};
 pub const GOOGLE_X509_URL: &str =
     "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
 
+/// How long stale keys keep serving after a failed fetch before the next attempt.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Cache lifetime when the response has no usable `Cache-Control: max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
 
@@ -59,8 +62,9 @@ pub struct KeyStore {
 /// Parses `max-age=N` out of a `Cache-Control` value.
 pub fn max_age(cache_control: &str) -> Option<Duration> {
     cache_control
+        .to_ascii_lowercase()
         .split(',')
-        .filter_map(|d| d.trim().strip_prefix("max-age="))
+        .filter_map(|d| d.trim().strip_prefix("max-age=").map(str::to_owned))
         .find_map(|v| v.trim_matches('"').parse::<u64>().ok())
         .map(Duration::from_secs)
 }
@@ -142,9 +146,16 @@ impl KeyStore {
                 key.ok_or_else(|| KeyError::UnknownKid(kid.to_owned()))
             }
             Err(e) => {
-                // Serve a stale key rather than fail everyone while Google is unreachable.
-                let cache = self.cache.read().await;
-                cache.as_ref().and_then(|c| c.keys.get(kid).cloned()).ok_or(KeyError::Unavailable(e))
+                // Serve the stale keys rather than fail everyone while the key server is down,
+                // and back off: the next fetch waits for FAILURE_BACKOFF.
+                let mut cache = self.cache.write().await;
+                match cache.as_mut() {
+                    Some(c) => {
+                        c.expires = Some(Instant::now() + FAILURE_BACKOFF);
+                        c.keys.get(kid).cloned().ok_or(KeyError::Unavailable(e))
+                    }
+                    None => Err(KeyError::Unavailable(e)),
+                }
             }
         }
     }

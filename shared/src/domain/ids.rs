@@ -5,8 +5,10 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// A Firebase Auth uid (the ID token's `sub`): 1–128 characters, usable as a Firestore
-/// document id (Firebase's documented uid limit is 128 characters).
+/// A Firebase Auth uid (the ID token's `sub`): 1–128 characters (Firebase's documented uid
+/// limit) that is also a valid Firestore document id, because it names `users/{uid}`. Uids
+/// Firebase itself generates (28 alphanumerics) always qualify; a custom uid containing `/`
+/// or of the form `__x__` is refused as an invalid token.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(String);

@@ -21,7 +21,7 @@ pub enum QuestionType {
     MultiCorrect,
     /// Numerical value answer, correct within a tolerance.
     Numerical,
-    /// Non-negative integer answer.
+    /// Integer answer (JEE Main Section B; may be negative).
     Integer,
 }
 

@@ -40,9 +40,13 @@ pub struct TopicPool<'a> {
 /// What the student has seen: question id → recency rank (larger = more recent).
 pub type RecentlySeen<'a> = HashMap<&'a str, usize>;
 
-/// Weight of a topic in the mix before the spread factor.
+/// Weight of a topic in the mix before the spread factor. Stored estimates are clamped to the
+/// estimator's range (θ in [−4, 4], SE in [0, 2]; non-finite values count as the prior), so a
+/// corrupted document cannot starve or break the draw.
 pub fn topic_weight(ability: &Ability) -> f64 {
-    (-ability.theta).exp() * (1.0 + ability.se)
+    let theta = if ability.theta.is_finite() { ability.theta.clamp(-4.0, 4.0) } else { 0.0 };
+    let se = if ability.se.is_finite() { ability.se.clamp(0.0, 2.0) } else { 1.0 };
+    (-theta).exp() * (1.0 + se)
 }
 
 /// Assembles a quiz of up to `size` items from `pools` (see the module docs for the method).

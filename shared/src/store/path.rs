@@ -57,7 +57,7 @@ impl CollectionPath {
     /// [`StoreError::InvalidPath`] for an even segment count or an invalid segment.
     pub fn parse(path: &str) -> Result<Self, StoreError> {
         let segments: Vec<&str> = path.split('/').collect();
-        if segments.len() % 2 == 0 {
+        if segments.len().is_multiple_of(2) {
             return Err(StoreError::InvalidPath(format!(
                 "{path:?} is not a collection path (odd segment count expected)"
             )));
@@ -93,7 +93,7 @@ impl DocPath {
     /// [`StoreError::InvalidPath`] for an odd segment count or an invalid segment.
     pub fn parse(path: &str) -> Result<Self, StoreError> {
         let segments: Vec<&str> = path.split('/').collect();
-        if segments.len() % 2 != 0 {
+        if !segments.len().is_multiple_of(2) {
             return Err(StoreError::InvalidPath(format!(
                 "{path:?} is not a document path (even segment count expected)"
             )));

@@ -1,0 +1,60 @@
+# JEEVibe backend. `make dev` runs everything locally; `make test` runs every test.
+SHELL := /bin/bash
+CARGO ?= cargo
+USER_ID ?= alice
+TIER ?= free
+PORT ?= 8080
+DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
+
+.PHONY: dev build token test test-rust lint fmt bench import lambda-watch clean
+
+## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
+dev: build
+	@echo "JEEVibe on http://localhost:$(PORT)  (SQLite .dev/jeevibe.db, sample bank, dev keys in .dev/keys)"
+	@echo "Mint a token in another terminal:  make token USER_ID=alice TIER=free"
+	$(DEV_ENV) ./target/debug/jeevibe serve
+
+build:
+	$(CARGO) build -p all-in-one --bin jeevibe
+
+## token: print an ID token for USER_ID and TIER signed by the local dev key
+token:
+	@$(CARGO) run -q -p all-in-one --bin jeevibe -- mint-token --uid $(USER_ID) --tier $(TIER) --keys-dir .dev/keys
+
+## test: every test; starts Google's Firestore emulator (when gcloud is installed) for the Firestore half
+test:
+	@if [ -z "$${FIRESTORE_EMULATOR_HOST:-}" ] && [ -x .ci/firestore-emulator.sh ] && command -v gcloud >/dev/null; then \
+		eval "$$(.ci/firestore-emulator.sh start)" && trap '.ci/firestore-emulator.sh stop' EXIT && $(MAKE) --no-print-directory test-rust; \
+	else \
+		$(MAKE) --no-print-directory test-rust; \
+	fi
+
+test-rust:
+	$(CARGO) test --workspace --features shared/testing
+
+## lint: formatting and clippy, as CI runs them
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --features shared/testing -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## bench: criterion benchmarks (quiz assembly and the whole endpoint over an 8,000-question bank)
+bench:
+	$(CARGO) bench -p shared --bench quiz_assembly
+	$(CARGO) bench -p quiz-generate --bench generate_endpoint
+	python3 benches/criterion_summary.py
+
+## import: validate and load a JSONL bank into the dev database (FILE=path)
+import:
+	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- import $(FILE)
+
+## lambda-watch: run the functions under `cargo lambda watch` (pip install cargo-lambda)
+lambda-watch:
+	JEEVIBE_DEV_KEYS_DIR=$(CURDIR)/.dev/keys JEEVIBE_SQLITE_PATH=$(CURDIR)/.dev/jeevibe.db JEEVIBE_SEED_FILE=$(CURDIR)/data/questions.sample.jsonl \
+		cargo lambda watch
+
+clean:
+	rm -rf .dev
+	$(CARGO) clean

@@ -1,0 +1,57 @@
+//! The whole `POST /v1/quizzes` request in process: token verification (RS256), bank lookup,
+//! the store transaction (2 reads, 3 writes on SQLite in memory) and JSON, over a synthetic
+//! 8,000-question bank.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use shared::auth::DevKeys;
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::domain::Tier;
+use shared::http::with_common_layers;
+use shared::store::Store;
+use shared::store::sqlite::SqliteStore;
+use tower::ServiceExt;
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = std::env::temp_dir().join(format!("jeevibe-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = DevKeys::generate().unwrap();
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, keys.jwks().to_string()).unwrap();
+    let config = Config::from_lookup(|k| match k {
+        "FIREBASE_PROJECT_ID" => Some("jeevibe-bench".into()),
+        "AUTH_KEYS_FILE" => Some(jwks.display().to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let app = rt.block_on(async {
+        let store: Store = Arc::new(SqliteStore::in_memory().unwrap());
+        shared::bank::storage::import(store.as_ref(), &shared::bank::synthetic::generate(8_000, 42)).await.unwrap();
+        let state = shared::startup::state_with(&config, store, Arc::new(SystemClock)).unwrap();
+        state.bank.get().await.unwrap();
+        with_common_layers(quiz_generate::router(), state)
+    });
+    let token = keys.mint("jeevibe-bench", "bench-user", Tier::Ultra, chrono::Utc::now().timestamp(), 3600).unwrap();
+    c.bench_function("post_v1_quizzes_size_10_bank_8000", |b| {
+        b.to_async(&rt).iter(|| {
+            let req = Request::post("/v1/quizzes")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"size": 10}"#))
+                .unwrap();
+            let app = app.clone();
+            async move {
+                let res = app.oneshot(req).await.unwrap();
+                assert_eq!(res.status(), 201);
+            }
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
