@@ -118,7 +118,12 @@ struct Body<'a> {
 impl Problem {
     /// A problem with a code and detail.
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self(Box::new(Details { code, detail: detail.into(), extensions: serde_json::Map::new(), headers: HeaderMap::new() }))
+        Self(Box::new(Details {
+            code,
+            detail: detail.into(),
+            extensions: serde_json::Map::new(),
+            headers: HeaderMap::new(),
+        }))
     }
 
     /// The parts.
