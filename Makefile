@@ -12,7 +12,7 @@ DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JE
 dev: build
 	@echo "JEEVibe on http://localhost:$(PORT)  (SQLite .dev/jeevibe.db, sample bank, dev keys in .dev/keys)"
 	@echo "Mint a token in another terminal:  make token USER_ID=alice TIER=free"
-	$(DEV_ENV) ./target/debug/jeevibe serve
+	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- serve
 
 build:
 	$(CARGO) build -p all-in-one --bin jeevibe

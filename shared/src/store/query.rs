@@ -2,7 +2,7 @@
 //! evaluation in memory with Firestore's semantics
 //! (<https://firebase.google.com/docs/firestore/query-data/queries>): a document lacking a
 //! filtered or ordered field is not returned; results are ordered by the `order_by` fields,
-//! then by document name.
+//! then by the fields of inequality filters, then by document name.
 
 use std::cmp::Ordering;
 
@@ -104,6 +104,27 @@ impl Query {
         self
     }
 
+    /// The order Firestore actually applies: the `order_by` keys, then every field with an
+    /// inequality filter (`!=`, `<`, `<=`, `>`, `>=`) not already ordered, in lexicographic
+    /// order of the field path, in the direction of the last `order_by` key (ascending if none)
+    /// (<https://firebase.google.com/docs/firestore/reference/rest/v1/StructuredQuery>,
+    /// `orderBy`). Document name is the implicit final key.
+    pub fn effective_order(&self) -> Vec<(String, Direction)> {
+        let mut order = self.order_by.clone();
+        let dir = order.last().map_or(Direction::Asc, |(_, d)| *d);
+        let mut implicit: Vec<&str> = self
+            .filters
+            .iter()
+            .filter(|f| matches!(f.op, Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge))
+            .map(|f| f.field.as_str())
+            .filter(|f| !self.order_by.iter().any(|(o, _)| o == f))
+            .collect();
+        implicit.sort_unstable();
+        implicit.dedup();
+        order.extend(implicit.into_iter().map(|f| (f.to_owned(), dir)));
+        order
+    }
+
     /// True when the document passes every filter and has every ordered field.
     pub fn matches(&self, doc: &Document) -> bool {
         self.order_by.iter().all(|(f, _)| get_path(&doc.fields, f).is_some())
@@ -130,28 +151,15 @@ impl Query {
             })
     }
 
-    /// Orders two matching documents by the `order_by` keys, then by name.
+    /// Orders two matching documents by the [`Query::effective_order`] keys, then by name.
     pub fn compare(&self, a: &Document, b: &Document) -> Ordering {
-        for (field, dir) in &self.order_by {
-            let (x, y) = (get_path(&a.fields, field), get_path(&b.fields, field));
-            let o = match (x, y) {
-                (Some(x), Some(y)) => x.firestore_cmp(y),
-                _ => Ordering::Equal,
-            };
-            let o = if *dir == Direction::Desc { o.reverse() } else { o };
-            if o.is_ne() {
-                return o;
-            }
-        }
-        let last_dir = self.order_by.last().map_or(Direction::Asc, |(_, d)| *d);
-        let o = a.path.as_str().cmp(b.path.as_str());
-        if last_dir == Direction::Desc { o.reverse() } else { o }
+        compare_in(&self.effective_order(), a, b)
     }
 
     /// True when `doc` sorts strictly after the cursor.
     fn after_cursor(&self, doc: &Document) -> bool {
         let Some(cursor) = &self.start_after else { return true };
-        for ((field, dir), cv) in self.order_by.iter().zip(cursor) {
+        for ((field, dir), cv) in self.effective_order().iter().zip(cursor) {
             let Some(v) = get_path(&doc.fields, field) else { return false };
             let o = v.firestore_cmp(cv);
             let o = if *dir == Direction::Desc { o.reverse() } else { o };
@@ -166,7 +174,8 @@ impl Query {
     /// cursor, limit, mask.
     pub fn evaluate(&self, docs: Vec<Document>) -> Vec<Document> {
         let mut out: Vec<Document> = docs.into_iter().filter(|d| self.matches(d)).collect();
-        out.sort_by(|a, b| self.compare(a, b));
+        let order = self.effective_order();
+        out.sort_by(|a, b| compare_in(&order, a, b));
         let out = out.into_iter().filter(|d| self.after_cursor(d));
         let out: Vec<Document> = match self.limit {
             Some(n) => out.take(n).collect(),
@@ -180,4 +189,22 @@ impl Query {
             }
         }
     }
+}
+
+/// Orders two documents by `order` (field, direction), then by name in the last direction.
+fn compare_in(order: &[(String, Direction)], a: &Document, b: &Document) -> Ordering {
+    for (field, dir) in order {
+        let (x, y) = (get_path(&a.fields, field), get_path(&b.fields, field));
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.firestore_cmp(y),
+            _ => Ordering::Equal,
+        };
+        let o = if *dir == Direction::Desc { o.reverse() } else { o };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    let last_dir = order.last().map_or(Direction::Asc, |(_, d)| *d);
+    let o = a.path.as_str().cmp(b.path.as_str());
+    if last_dir == Direction::Desc { o.reverse() } else { o }
 }

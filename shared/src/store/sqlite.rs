@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::OwnedMutexGuard;
 
@@ -76,6 +76,16 @@ fn to_document(path: &DocPath, row: Row) -> Document {
         fields: row.fields,
         create_time: micros_to_time(row.create_time),
         update_time: micros_to_time(row.update_time),
+    }
+}
+
+/// Truncates every timestamp in `v` to microseconds, as Firestore stores them.
+fn truncate_timestamps(v: &mut Value) {
+    match v {
+        Value::TimestampValue(t) => *t = t.trunc_subsecs(6),
+        Value::ArrayValue(a) => a.values.iter_mut().for_each(truncate_timestamps),
+        Value::MapValue(m) => m.fields.values_mut().for_each(truncate_timestamps),
+        _ => {}
     }
 }
 
@@ -147,6 +157,7 @@ fn apply_commit(
                 FieldTransform::ServerTimestamp(path) => set_path(&mut fields, path, Value::timestamp(commit_time)),
             }
         }
+        fields.values_mut().for_each(truncate_timestamps);
         let json = serde_json::to_string(&fields).map_err(|e| StoreError::Codec(e.to_string()))?;
         tx.prepare_cached(
             "INSERT INTO documents (path, parent, fields, create_time, update_time, version)
