@@ -68,6 +68,7 @@ pub fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyho
     let verifier = Arc::new(TokenVerifier::new(&config.firebase_project_id, keys, config.clock_skew, clock.clone()));
     Ok(AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
+        profiles: crate::http::state::profile_cache(),
         store,
         verifier,
         clock,

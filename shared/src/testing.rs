@@ -221,3 +221,68 @@ impl InstanceFiles {
         self.keys.mint(TEST_PROJECT, uid, tier, Utc::now().timestamp(), 3600).expect("mint")
     }
 }
+
+/// A store that forwards to another until [`FlakyStore::hang`] is called; from then on every
+/// call waits 60 s (longer than any store deadline), as an unreachable database would.
+pub struct FlakyStore {
+    inner: Store,
+    hanging: std::sync::atomic::AtomicBool,
+}
+
+impl FlakyStore {
+    /// Wraps `inner`.
+    pub fn new(inner: Store) -> Arc<Self> {
+        Arc::new(Self { inner, hanging: std::sync::atomic::AtomicBool::new(false) })
+    }
+
+    /// Makes every later call hang.
+    pub fn hang(&self) {
+        self.hanging.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn gate(&self) {
+        if self.hanging.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::DocumentStore for FlakyStore {
+    async fn get(
+        &self,
+        path: &crate::store::DocPath,
+        mask: Option<&[&str]>,
+    ) -> Result<Option<crate::store::Document>, crate::store::StoreError> {
+        self.gate().await;
+        self.inner.get(path, mask).await
+    }
+
+    async fn get_all(
+        &self,
+        paths: &[crate::store::DocPath],
+        mask: Option<&[&str]>,
+    ) -> Result<Vec<Option<crate::store::Document>>, crate::store::StoreError> {
+        self.gate().await;
+        self.inner.get_all(paths, mask).await
+    }
+
+    async fn query(&self, q: &crate::store::Query) -> Result<Vec<crate::store::Document>, crate::store::StoreError> {
+        self.gate().await;
+        self.inner.query(q).await
+    }
+
+    async fn commit(&self, writes: Vec<crate::store::Write>) -> Result<(), crate::store::StoreError> {
+        self.gate().await;
+        self.inner.commit(writes).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn crate::store::Transaction>, crate::store::StoreError> {
+        self.gate().await;
+        self.inner.begin().await
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+}

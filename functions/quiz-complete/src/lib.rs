@@ -10,8 +10,10 @@
 //! of the same quiz returns the stored result and writes nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -308,13 +310,31 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// Handler of `GET /v1/me/progress` (one read, with a field mask).
+/// Handler of `GET /v1/me/progress` (one read, with a field mask). When the store times out
+/// or is unavailable, the instance's last copy of the profile (at most 5 minutes old) is served
+/// with `Cache-Status: jeevibe; hit; detail=store-unavailable`.
 ///
 /// # Errors
-/// 401, 503.
+/// 401; 503 when the store fails and no copy is cached.
 pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
-    let doc = state.store.get(&UserDoc::path(&user.uid)?, Some(&["abilities", "totals", "streak"])).await?;
-    let u: UserDoc = doc.map(|d| d.decode()).transpose()?.unwrap_or_default();
+    let (u, from_cache) =
+        match state.store.get(&UserDoc::path(&user.uid)?, Some(&["abilities", "totals", "streak"])).await {
+            Ok(doc) => {
+                let u: Arc<UserDoc> = Arc::new(doc.map(|d| d.decode()).transpose()?.unwrap_or_default());
+                state.profiles.insert(user.uid.to_string(), u.clone()).await;
+                (u, false)
+            }
+            Err(e @ (StoreError::Timeout | StoreError::Unavailable(_))) => {
+                match state.profiles.get(user.uid.as_str()).await {
+                    Some(u) => {
+                        tracing::warn!(error = %e, "store unavailable; serving the cached profile");
+                        (u, true)
+                    }
+                    None => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
     let today = IstDay::of(state.clock.now());
     let mut topics: Vec<TopicView> = u
         .abilities
@@ -345,7 +365,7 @@ pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<R
             Some(serde_json::json!({"subject": s, "answered": answered, "correct": correct, "accuracy": ratio(correct, answered), "mean_theta": mean_theta}))
         })
         .collect();
-    Ok(Json(serde_json::json!({
+    let mut res = Json(serde_json::json!({
         "uid": user.uid,
         "tier": user.tier,
         "quizzes_completed": u.totals.quizzes,
@@ -356,5 +376,10 @@ pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<R
         "subjects": subjects,
         "topics": topics,
     }))
-    .into_response())
+    .into_response();
+    if from_cache {
+        // RFC 9211 Cache-Status: this answer is the instance's last copy, not a fresh read.
+        res.headers_mut().insert("cache-status", HeaderValue::from_static("jeevibe; hit; detail=store-unavailable"));
+    }
+    Ok(res)
 }

@@ -190,3 +190,32 @@ async fn progress_of_a_new_user_is_empty() {
     assert!(p.body["accuracy"].is_null());
     assert_eq!(p.body["topics"], json!([]));
 }
+
+#[tokio::test]
+async fn progress_serves_the_cached_profile_when_the_store_hangs() {
+    let inner: shared::store::Store = std::sync::Arc::new(shared::store::sqlite::SqliteStore::in_memory().unwrap());
+    shared::startup::import_file(inner.as_ref(), &shared::testing::sample_bank_path()).await.unwrap();
+    let flaky = shared::testing::FlakyStore::new(inner);
+    let app = TestApp::spawn_on(quiz_generate::router().merge(quiz_complete::router()), flaky.clone(), |c| {
+        c.store_timeout = std::time::Duration::from_millis(200)
+    })
+    .await;
+    let t = app.token("gus", Tier::Pro);
+    let (id, items) = quiz(&app, &t, "gus", json!({"size": 3})).await;
+    assert_eq!(app.post(&format!("/v1/quizzes/{id}/complete"), &t, correct_answers(&items)).await.status, 200);
+    let fresh = app.get("/v1/me/progress", &t).await;
+    assert_eq!(fresh.status, 200);
+    assert!(fresh.header("cache-status").is_none());
+    flaky.hang();
+    let cached = app.get("/v1/me/progress", &t).await;
+    assert_eq!(cached.status, 200);
+    assert_eq!(cached.header("cache-status"), Some("jeevibe; hit; detail=store-unavailable"));
+    assert_eq!(cached.body, fresh.body);
+    // A user this instance never read has no copy: 503.
+    let other = app.get("/v1/me/progress", &app.token("nobody", Tier::Pro)).await;
+    assert_eq!((other.status.as_u16(), other.code()), (503, "store_unavailable"));
+    // Writes fail clearly too.
+    let r = app.post(&format!("/v1/quizzes/{id}/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (503, "store_unavailable"));
+    assert!(r.header("retry-after").is_some());
+}

@@ -229,49 +229,19 @@ async fn auth_and_routing_errors() {
     assert_eq!(r.body["status"], "ok");
 }
 
-/// A store whose transactions hang, to exercise the per-call deadline.
-struct HangingStore(shared::store::Store);
-
-#[async_trait::async_trait]
-impl shared::store::DocumentStore for HangingStore {
-    async fn get(
-        &self,
-        path: &shared::store::DocPath,
-        mask: Option<&[&str]>,
-    ) -> Result<Option<shared::store::Document>, shared::store::StoreError> {
-        self.0.get(path, mask).await
-    }
-    async fn get_all(
-        &self,
-        paths: &[shared::store::DocPath],
-        mask: Option<&[&str]>,
-    ) -> Result<Vec<Option<shared::store::Document>>, shared::store::StoreError> {
-        self.0.get_all(paths, mask).await
-    }
-    async fn query(&self, q: &shared::store::Query) -> Result<Vec<shared::store::Document>, shared::store::StoreError> {
-        self.0.query(q).await
-    }
-    async fn commit(&self, writes: Vec<shared::store::Write>) -> Result<(), shared::store::StoreError> {
-        self.0.commit(writes).await
-    }
-    async fn begin(&self) -> Result<Box<dyn shared::store::Transaction>, shared::store::StoreError> {
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        self.0.begin().await
-    }
-    fn backend(&self) -> &'static str {
-        "hanging"
-    }
-}
-
 #[tokio::test]
 async fn a_store_that_does_not_answer_gives_503_with_retry_after() {
     let inner: shared::store::Store = std::sync::Arc::new(shared::store::sqlite::SqliteStore::in_memory().unwrap());
     shared::startup::import_file(inner.as_ref(), &shared::testing::sample_bank_path()).await.unwrap();
-    let store: shared::store::Store = std::sync::Arc::new(HangingStore(inner));
-    let app =
-        TestApp::spawn_on(quiz_generate::router(), store, |c| c.store_timeout = std::time::Duration::from_millis(200))
-            .await;
+    let flaky = shared::testing::FlakyStore::new(inner);
+    let app = TestApp::spawn_on(quiz_generate::router(), flaky.clone(), |c| {
+        c.store_timeout = std::time::Duration::from_millis(200)
+    })
+    .await;
     let t = app.token("ivan", Tier::Free);
+    // The bank is loaded while the store still answers; then the store stops answering.
+    assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 1})).await.status, 201);
+    flaky.hang();
     let started = std::time::Instant::now();
     let r = app.post("/v1/quizzes", &t, json!({"size": 1})).await;
     assert_eq!((r.status.as_u16(), r.code()), (503, "store_unavailable"), "{:?}", r.body);

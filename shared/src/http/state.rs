@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::auth::TokenVerifier;
 use crate::bank::BankCache;
 use crate::clock::Clock;
+use crate::records::UserDoc;
 use crate::store::Store;
 
 /// Everything a handler needs; cheap to clone.
@@ -15,6 +16,8 @@ pub struct AppState {
     pub store: Store,
     /// In-memory question bank.
     pub bank: Arc<BankCache>,
+    /// Last user documents this instance read, served only when the store fails.
+    pub profiles: ProfileCache,
     /// ID token verifier.
     pub verifier: Arc<TokenVerifier>,
     /// Time source.
@@ -23,4 +26,14 @@ pub struct AppState {
     pub quiz_ttl: Duration,
     /// Largest accepted body, bytes.
     pub max_body_bytes: usize,
+}
+
+/// Per-instance copies of user documents (the seed's "cache user profiles, 5 min TTL"). Reads
+/// always go to the store first; a copy is served only when the store times out or is
+/// unavailable. At most 10,000 users, each copy kept 5 minutes.
+pub type ProfileCache = moka::future::Cache<String, Arc<UserDoc>>;
+
+/// A profile cache with the documented bounds.
+pub fn profile_cache() -> ProfileCache {
+    moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(300)).build()
 }
