@@ -21,3 +21,4 @@ pub mod telemetry;
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod testing_lambda;
+pub mod user_lock;

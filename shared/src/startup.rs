@@ -69,6 +69,7 @@ pub fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyho
     Ok(AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
         profiles: crate::http::state::profile_cache(),
+        user_locks: Arc::default(),
         store,
         verifier,
         clock,

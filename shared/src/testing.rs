@@ -80,16 +80,14 @@ impl TestResponse {
 }
 
 impl TestApp {
-    /// Spawns `routes` with the sample bank and default settings.
+    /// Spawns `routes` on [`test_store`] with default settings.
     pub async fn spawn(routes: Router<AppState>) -> TestApp {
         Self::spawn_with(routes, |_| {}).await
     }
 
     /// Spawns `routes`, letting `tweak` adjust the configuration first.
     pub async fn spawn_with(routes: Router<AppState>, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let store: Store = Arc::new(SqliteStore::in_memory().expect("sqlite"));
-        crate::startup::import_file(store.as_ref(), &sample_bank_path()).await.expect("sample bank imports");
-        Self::spawn_on(routes, store, tweak).await
+        Self::spawn_on(routes, test_store().await, tweak).await
     }
 
     /// Spawns `routes` over an existing store.
@@ -285,4 +283,20 @@ impl crate::store::DocumentStore for FlakyStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
+}
+
+/// The store the API tests run on: Firestore (a fresh emulator project per call, so tests do
+/// not see each other's documents) when `JEEVIBE_TEST_BACKEND=firestore` and
+/// `FIRESTORE_EMULATOR_HOST` are set, else in-memory SQLite. The sample bank is imported.
+pub async fn test_store() -> Store {
+    let store: Store = if std::env::var("JEEVIBE_TEST_BACKEND").as_deref() == Ok("firestore")
+        && std::env::var_os("FIRESTORE_EMULATOR_HOST").is_some()
+    {
+        let project = format!("jv-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        crate::store::firestore::FirestoreStore::connect(&project, "(default)").await.expect("emulator")
+    } else {
+        Arc::new(SqliteStore::in_memory().expect("sqlite"))
+    };
+    crate::startup::import_file(store.as_ref(), &sample_bank_path()).await.expect("sample bank imports");
+    store
 }

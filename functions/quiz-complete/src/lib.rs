@@ -246,6 +246,7 @@ pub async fn complete(
     validate(&req)?;
     let quiz_path = QuizDoc::path(&user.uid, &quiz_id)?;
     let user_path = UserDoc::path(&user.uid)?;
+    let _queue = state.user_locks.lock(user.uid.as_str()).await;
     let mut retry = TransactionRetry::default();
     loop {
         let mut txn = state.store.begin().await?;

@@ -149,6 +149,7 @@ pub async fn generate(
     let quiz_id = QuizId::generate(&user.uid);
     let quiz_path = QuizDoc::path(&user.uid, &quiz_id)?;
     let limit = user.tier.practice_questions_per_day();
+    let _queue = state.user_locks.lock(user.uid.as_str()).await;
     let mut retry = TransactionRetry::default();
     let (chosen, used_after, remaining) = loop {
         let mut txn = state.store.begin().await?;

@@ -8,6 +8,7 @@ use crate::bank::BankCache;
 use crate::clock::Clock;
 use crate::records::UserDoc;
 use crate::store::Store;
+use crate::user_lock::UserLocks;
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub bank: Arc<BankCache>,
     /// Last user documents this instance read, served only when the store fails.
     pub profiles: ProfileCache,
+    /// Per-user queues for read-modify-write transactions.
+    pub user_locks: Arc<UserLocks>,
     /// ID token verifier.
     pub verifier: Arc<TokenVerifier>,
     /// Time source.

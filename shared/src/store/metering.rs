@@ -44,11 +44,17 @@ tokio::task_local! {
     static METER: Arc<Meter>;
 }
 
-/// Runs `fut` with a fresh meter and returns its output with the usage it caused.
+/// Runs `fut` with a fresh meter and returns its output with the usage it caused. Scopes
+/// nest: when `fut` ends, its usage is also added to the enclosing scope, if any (a test or a
+/// batch job metering several requests sees their sum).
 pub async fn metered<F: Future>(fut: F) -> (F::Output, Usage) {
     let meter = Arc::new(Meter::default());
     let out = METER.scope(meter.clone(), fut).await;
-    (out, meter.usage())
+    let usage = meter.usage();
+    record_reads(usage.reads);
+    record_writes(usage.writes);
+    record_deletes(usage.deletes);
+    (out, usage)
 }
 
 fn add(f: impl FnOnce(&Meter)) {

@@ -1,0 +1,86 @@
+//! Billable store operations per endpoint call, measured through the real router on the test
+//! backend (SQLite, or Firestore with `JEEVIBE_TEST_BACKEND=firestore`). These figures feed
+//! `docs/cost.md`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shared::auth::DevKeys;
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::domain::Tier;
+use shared::http::with_common_layers;
+use shared::store::metering::{Usage, metered};
+use tower::ServiceExt;
+
+async fn app() -> (Router, String) {
+    let dir = shared::testing::temp_dir();
+    let keys = DevKeys::generate().unwrap();
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, keys.jwks().to_string()).unwrap();
+    let config = Config::from_lookup(|k| match k {
+        "FIREBASE_PROJECT_ID" => Some("jeevibe-test".into()),
+        "AUTH_KEYS_FILE" => Some(jwks.display().to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let state =
+        shared::startup::state_with(&config, shared::testing::test_store().await, Arc::new(SystemClock)).unwrap();
+    let token = keys.mint("jeevibe-test", "cost-user", Tier::Free, chrono::Utc::now().timestamp(), 3600).unwrap();
+    (with_common_layers(all_in_one::router(), state), token)
+}
+
+async fn call(app: &Router, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value, Usage) {
+    let mut req = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap();
+    let ((status, bytes), usage) = metered(async {
+        let res = app.clone().oneshot(req).await.unwrap();
+        (res.status().as_u16(), res.into_body().collect().await.unwrap().to_bytes())
+    })
+    .await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), usage)
+}
+
+fn ops(reads: u64, writes: u64) -> Usage {
+    Usage { reads, writes, deletes: 0 }
+}
+
+#[tokio::test]
+async fn reads_and_writes_per_endpoint_call() {
+    let (app, token) = app().await;
+    // Cold instance: the first request loads the bank (meta + 90 questions) on top of its own.
+    let (s, quiz, cold) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
+    assert_eq!(s, 201);
+    assert_eq!(cold, ops(2 + 1 + 90, 3), "cold generate");
+    let (s, _, warm) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
+    assert_eq!(s, 201);
+    assert_eq!(warm, ops(2, 3), "warm generate");
+    let id = quiz["quiz_id"].as_str().unwrap();
+    let path = format!("/v1/quizzes/{id}/complete");
+    let (s, _, complete) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(complete, ops(2, 3), "complete");
+    let (s, _, replay) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(replay, ops(2, 0), "replayed complete");
+    let (s, _, progress) = call(&app, &token, "GET", "/v1/me/progress", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(progress, ops(1, 0), "progress");
+    // Refused requests cost nothing or only their reads.
+    let (s, _, bad) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 99}))).await;
+    assert_eq!(s, 422);
+    assert_eq!(bad, ops(0, 0), "invalid request");
+    let (s, _, over) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 11}))).await;
+    assert_eq!(s, 429);
+    assert_eq!(over, ops(2, 0), "quota refusal");
+    println!(
+        "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, progress {progress:?}"
+    );
+}
