@@ -24,6 +24,10 @@ pub enum ErrorCode {
     AuthKeysUnavailable,
     /// 400: the body is not valid JSON or does not match the schema.
     MalformedBody,
+    /// 400: the request line, a path parameter or a header could not be read.
+    MalformedRequest,
+    /// 408: the request (body upload included) took longer than 30 s.
+    RequestTimeout,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
     /// 413: the body exceeds the size limit.
@@ -64,7 +68,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MissingToken | InvalidToken | TokenExpired => StatusCode::UNAUTHORIZED,
-            MalformedBody | InvalidQuizId => StatusCode::BAD_REQUEST,
+            MalformedBody | MalformedRequest | InvalidQuizId => StatusCode::BAD_REQUEST,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             InvalidRequest | UnknownFilter | AnswerNotInQuiz | DuplicateAnswer | InvalidAnswer => {

@@ -35,8 +35,8 @@ enum Command {
         /// free | pro | ultra.
         #[arg(long, default_value = "free")]
         tier: String,
-        /// Lifetime in seconds.
-        #[arg(long, default_value_t = 3600)]
+        /// Lifetime in seconds (negative mints an expired token, for testing).
+        #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
         ttl: i64,
         /// Key directory (created with a new key pair when missing).
         #[arg(long, env = "JEEVIBE_DEV_KEYS_DIR", default_value = ".dev/keys")]

@@ -254,18 +254,20 @@ pub async fn complete(
         let Some(quiz) = docs[0].as_ref().map(|d| d.decode::<QuizDoc>()).transpose()? else {
             return Err(Problem::new(ErrorCode::QuizNotFound, format!("no quiz {quiz_id}")));
         };
+        let now = state.clock.now();
+        let user_doc: UserDoc = docs[1].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
+        // Answers are checked against the quiz even on a replay, so a request that would be
+        // refused the first time is refused every time.
+        let graded = grade_quiz(&quiz, &user_doc, &req.answers, Timestamp(now))?;
         if let (QuizStatus::Completed, Some(result)) = (quiz.status, &quiz.result) {
             return Ok(Json(result_body(&state, &quiz_id, result, true).await).into_response());
         }
-        let now = state.clock.now();
         if now > quiz.expires_at.0 {
             return Err(Problem::new(
                 ErrorCode::QuizExpired,
                 format!("quiz {quiz_id} expired at {}", quiz.expires_at.to_rfc3339()),
             ));
         }
-        let user_doc: UserDoc = docs[1].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
-        let graded = grade_quiz(&quiz, &user_doc, &req.answers, Timestamp(now))?;
         let day = IstDay::of(now);
         let streak = user_doc.streak.record(day);
         let quiz_fields = Fields::from([

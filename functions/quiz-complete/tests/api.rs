@@ -101,6 +101,9 @@ async fn completion_is_idempotent_even_when_concurrent() {
     let results = futures::future::join_all((0..8).map(|_| app.post(&path, &t, body.clone()))).await;
     assert!(results.iter().all(|r| r.status == 200));
     assert_eq!(results.iter().filter(|r| r.body["replayed"] == false).count(), 1);
+    // A replay is validated like a first attempt.
+    let stray = app.post(&path, &t, json!({"answers": [{"question_id": "mat-zzz-999", "answer": "A"}]})).await;
+    assert_eq!((stray.status.as_u16(), stray.code()), (422, "answer_not_in_quiz"));
     // A later completion with different answers returns the stored result unchanged.
     let again = app.post(&path, &t, json!({"answers": []})).await;
     assert_eq!(again.status, 200);
@@ -164,6 +167,9 @@ async fn every_completion_error_has_its_own_code() {
     assert_eq!(app.doc_json(&format!("users/erin/quizzes/{id}")).await["status"], "open");
     let r = app.post("/v1/quizzes/not-a-quiz/complete", &t, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_quiz_id"));
+    let r = app.post("/v1/quizzes/%ff%fe/complete", &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "malformed_request"));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
     let bob = app.token("bob", Tier::Pro);
     let r = app.post(&path, &bob, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "quiz_not_owned"));

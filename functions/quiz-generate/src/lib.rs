@@ -211,8 +211,7 @@ pub async fn generate(
 }
 
 fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>) -> Problem {
-    let reset = IstDay::seconds_until_next(now);
-    Problem::new(
+    let p = Problem::new(
         ErrorCode::QuotaExceeded,
         format!(
             "the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"
@@ -221,6 +220,7 @@ fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>
     .with("limit", limit)
     .with("remaining", remaining)
     .with("requested", requested)
-    .retry_after(reset)
-    .with_headers(rate_limit_headers("practice", limit, remaining, now))
+    .with_headers(rate_limit_headers("practice", limit, remaining, now));
+    // Retry-After only when nothing is left: with some left, a smaller quiz succeeds now.
+    if remaining == 0 { p.retry_after(IstDay::seconds_until_next(now)) } else { p }
 }

@@ -135,6 +135,8 @@ async fn request_too_large_for_remaining_quota_is_refused_whole() {
     assert_eq!(r.status, 429);
     assert_eq!(r.body["remaining"], 5);
     assert_eq!(r.body["requested"], 10);
+    assert!(r.header("retry-after").is_none(), "a smaller quiz works now");
+    assert_eq!(r.header("ratelimit"), Some("\"practice\";r=5;t=43200"));
     assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 5})).await.status, 201);
 }
 
@@ -189,6 +191,8 @@ async fn validation_errors_have_their_own_codes() {
         (json!({"subject": "mathematics", "chapter": "Kinematics"}), 422, "unknown_filter"),
         (json!({"colour": "red"}), 400, "malformed_body"),
         (json!([1, 2]), 400, "malformed_body"),
+        (json!(["chemistry", null, 2]), 400, "malformed_body"),
+        (json!(null), 400, "malformed_body"),
     ];
     for (body, status, code) in cases {
         let r = app.post("/v1/quizzes", &t, body.clone()).await;
@@ -206,6 +210,11 @@ async fn validation_errors_have_their_own_codes() {
     let big = format!("{{\"chapter\": \"{}\"}}", "x".repeat(100_000));
     let r = raw(app.client.post(&url).bearer_auth(&t).header("content-type", "application/json").body(big)).await;
     assert_eq!((r.status.as_u16(), r.code()), (413, "payload_too_large"));
+    // A path parameter that is not UTF-8 is a problem too, as is a timeout-free framework error.
+    let r =
+        raw(app.client.post(format!("{}/v1/quizzes/%ff%fe/complete", app.base)).bearer_auth(&t).json(&json!({}))).await;
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.status.as_u16(), 404, "quiz-generate alone has no completion route");
     // Nothing was spent by any refused request.
     assert!(app.doc_json("users/gina/usage/2026-11-28").await.is_null());
 }

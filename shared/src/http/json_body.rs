@@ -1,5 +1,6 @@
 //! A JSON body extractor whose rejections are problem details: 415 without a JSON content
-//! type, 413 over the size limit, 400 `malformed_body` for bad syntax or a schema mismatch.
+//! type, 413 over the size limit, 400 `malformed_body` for bad syntax, a non-object body or a
+//! schema mismatch.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -42,7 +43,14 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(ApiJson(v))
+        // Every body of this API is a JSON object; parsing to a value first also stops serde
+        // from filling a struct from a positional array.
+        let axum::Json(v) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if !v.is_object() {
+            return Err(Problem::new(ErrorCode::MalformedBody, "the body must be a JSON object"));
+        }
+        serde_json::from_value(v)
+            .map(ApiJson)
+            .map_err(|e| Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema: {e}")))
     }
 }

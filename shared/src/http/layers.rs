@@ -1,6 +1,7 @@
-//! Layers every function's router gets: `GET /healthz`, a body size limit, problem-details
-//! fallbacks (404, 405), panic → 500 problem, and one log line per request with route,
-//! status, latency (ms) and the store reads/writes/deletes it caused.
+//! Layers every function's router gets: `GET /healthz`, a body size limit, a 30 s request
+//! timeout, problem details for every error (framework rejections included), panic → 500
+//! problem, and one log line per request with route, status, latency (ms) and the store
+//! reads/writes/deletes it caused.
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
@@ -12,6 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use super::state::AppState;
 use crate::problem::{ErrorCode, Problem};
@@ -40,14 +42,8 @@ async fn log_request(mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route =
         req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
-    let (mut res, usage) = metered(next.run(req)).await;
-    if res.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED && !res.headers().contains_key("content-type") {
-        let allow = res.headers().get(axum::http::header::ALLOW).cloned();
-        res = Problem::new(ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {route}")).into_response();
-        if let Some(allow) = allow {
-            res.headers_mut().insert(axum::http::header::ALLOW, allow);
-        }
-    }
+    let (res, usage) = metered(next.run(req)).await;
+    let res = as_problem(res, &method, &route);
     let uid = user.0.get().cloned();
     tracing::info!(
         target: "request",
@@ -64,6 +60,38 @@ async fn log_request(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// Turns any error response that is not already problem details (framework rejections such as
+/// an undecodable path parameter, 405 from the router, 408 from the timeout layer) into one,
+/// keeping the `Allow` header.
+fn as_problem(res: Response, method: &axum::http::Method, route: &str) -> Response {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(crate::problem::PROBLEM_JSON.as_bytes()));
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (code, detail) = match status.as_u16() {
+        405 => (ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {route}")),
+        408 => (ErrorCode::RequestTimeout, "the request took longer than 30 s".to_owned()),
+        404 => (ErrorCode::NotFound, "no such route".to_owned()),
+        413 => (ErrorCode::PayloadTooLarge, "the request body is larger than the limit".to_owned()),
+        415 => (ErrorCode::UnsupportedMediaType, "send the body as application/json".to_owned()),
+        400..=499 => (ErrorCode::MalformedRequest, format!("the request could not be read (HTTP {status})")),
+        _ => (ErrorCode::Internal, "internal error".to_owned()),
+    };
+    let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+    let mut out = Problem::new(code, detail).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    out
+}
+
+/// Longest a request may take, body upload included (the seed's 30 s request timeout).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Adds the common routes and layers to a function's routes and binds the state.
 pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.max_body_bytes;
@@ -71,6 +99,7 @@ pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .with_state(state)
