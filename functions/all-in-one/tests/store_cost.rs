@@ -55,10 +55,10 @@ fn ops(reads: u64, writes: u64) -> Usage {
 #[tokio::test]
 async fn reads_and_writes_per_endpoint_call() {
     let (app, token) = app().await;
-    // Cold instance: the first request loads the bank (meta + 90 questions) on top of its own.
+    // Cold instance: the first request also loads the bank (meta + its one chunk).
     let (s, quiz, cold) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
-    assert_eq!(cold, ops(2 + 1 + 90, 3), "cold generate");
+    assert_eq!(cold, ops(2 + 1 + 1, 3), "cold generate");
     let (s, _, warm) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
     assert_eq!(warm, ops(2, 3), "warm generate");
@@ -83,4 +83,27 @@ async fn reads_and_writes_per_endpoint_call() {
     println!(
         "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, progress {progress:?}"
     );
+}
+
+#[tokio::test]
+async fn an_8000_question_bank_loads_in_a_dozen_reads_and_reimport_cleans_up() {
+    use shared::bank::storage::{CHUNKS, import, load, read_meta};
+    let store = shared::testing::test_store().await;
+    let bank = shared::bank::synthetic::generate(8_000, 42);
+    let (_, import_usage) = metered(import(store.as_ref(), &bank)).await;
+    let meta = read_meta(store.as_ref()).await.unwrap().unwrap();
+    assert_eq!(meta.count, 8_000);
+    assert!((3..=20).contains(&meta.chunks), "{} chunks", meta.chunks);
+    // Writes: every question, every chunk, the meta; deletes: the sample bank's one chunk.
+    assert_eq!(import_usage.writes, 8_000 + meta.chunks as u64 + 1);
+    assert_eq!(import_usage.deletes, 1);
+    let (questions, load_usage) = metered(load(store.as_ref(), Some(&meta))).await;
+    assert_eq!(questions.unwrap().len(), 8_000);
+    assert_eq!(load_usage, ops(meta.chunks as u64, 0));
+    let left = store
+        .query(&shared::store::Query::new(shared::store::CollectionPath::root(CHUNKS).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(left.len() as i64, meta.chunks, "only the current version's chunks remain");
+    println!("8,000-question bank: {} chunks, cold load {} reads (1 more for the meta)", meta.chunks, load_usage.reads);
 }

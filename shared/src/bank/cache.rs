@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
 use super::index::QuestionBank;
-use super::storage::{load_all, read_meta};
+use super::storage::{load, read_meta};
 use crate::store::{Store, StoreError};
 
 struct Loaded {
@@ -71,13 +71,13 @@ impl BankCache {
 
     async fn reload_if_changed(&self, current: Option<Arc<QuestionBank>>) -> Result<Arc<QuestionBank>, StoreError> {
         let meta = read_meta(self.store.as_ref()).await?;
-        let version = meta.map(|m| m.version).unwrap_or_default();
+        let version = meta.as_ref().map(|m| m.version.clone()).unwrap_or_default();
         if let Some(bank) = current
             && bank.version() == version
         {
             return Ok(bank);
         }
-        let questions = load_all(self.store.as_ref()).await?;
+        let questions = load(self.store.as_ref(), meta.as_ref()).await?;
         tracing::info!(count = questions.len(), version = %version, "question bank loaded");
         Ok(Arc::new(QuestionBank::new(questions, version)))
     }
