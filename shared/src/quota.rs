@@ -1,37 +1,48 @@
-//! Daily quotas counted per IST calendar day in `users/{uid}/usage/{YYYY-MM-DD}`.
+//! Daily quotas counted per IST calendar day inside the user document:
+//! `users/{uid}.usage.{YYYY-MM-DD}.practice_questions`. Keeping the counter in the document
+//! the quiz transaction reads and writes anyway costs no extra read or write.
 //!
-//! Exactness: the counter is read and incremented inside the same store transaction as the
-//! work it pays for (Firestore serializable transactions; SQLite's serialized writer), so N
-//! concurrent requests can never spend more than the limit. The decision itself is the pure
-//! [`decide`]; the HTTP side emits the IETF RateLimit fields ([`rate_limit_headers`]).
+//! Exactness: the counter is read inside the same store transaction as the work it pays for
+//! and advanced with an increment transform in that transaction's commit (Firestore
+//! serializable transactions; SQLite's serialized writer), so N concurrent requests can never
+//! spend more than the limit. Days before yesterday are deleted by the next write. The
+//! decision itself is the pure [`decide`]; the HTTP side emits the IETF RateLimit fields
+//! ([`rate_limit_headers`]).
+
+use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{IstDay, UserId};
-use crate::store::{DocPath, StoreError};
+use crate::domain::IstDay;
+use crate::store::{FieldTransform, Value};
 
-/// Fields of a usage document (all counters default to 0).
+/// Counters of one IST day (all default to 0).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UsageDoc {
-    /// IST day `YYYY-MM-DD`.
-    #[serde(default)]
-    pub day: String,
-    /// Practice questions served today.
+pub struct DailyUsage {
+    /// Practice questions served that day.
     #[serde(default)]
     pub practice_questions: i64,
 }
 
-/// Field name of the practice counter.
-pub const PRACTICE_FIELD: &str = "practice_questions";
+/// Field of the user document holding usage per day.
+pub const USAGE_FIELD: &str = "usage";
 
-/// `users/{uid}/usage/{day}`.
-///
-/// # Errors
-/// Invalid path (cannot happen for a parsed uid).
-pub fn usage_path(uid: &UserId, day: IstDay) -> Result<DocPath, StoreError> {
-    DocPath::parse(&format!("users/{}/usage/{day}", uid.as_str()))
+/// Practice questions already served on `day`.
+pub fn practice_used(usage: &BTreeMap<String, DailyUsage>, day: IstDay) -> i64 {
+    usage.get(&day.to_string()).map_or(0, |u| u.practice_questions)
+}
+
+/// The increment that spends `n` practice questions on `day`.
+pub fn spend_practice(day: IstDay, n: u32) -> FieldTransform {
+    FieldTransform::Increment(format!("{USAGE_FIELD}.{day}.practice_questions"), Value::IntegerValue(i64::from(n)))
+}
+
+/// Field paths of days older than yesterday (to delete in the same write).
+pub fn stale_days(usage: &BTreeMap<String, DailyUsage>, today: IstDay) -> Vec<String> {
+    let keep_from = today.pred().to_string();
+    usage.keys().filter(|d| d.as_str() < keep_from.as_str()).map(|d| format!("{USAGE_FIELD}.{d}")).collect()
 }
 
 /// Outcome of a quota check.
@@ -83,6 +94,18 @@ pub fn rate_limit_headers(policy: &str, limit: u32, remaining: u32, now: DateTim
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_by_day() {
+        let day = IstDay::of(chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 28, 6, 0, 0).unwrap());
+        let usage: BTreeMap<String, DailyUsage> = [("2026-11-25", 3), ("2026-11-27", 5), ("2026-11-28", 7)]
+            .into_iter()
+            .map(|(d, n)| (d.to_owned(), DailyUsage { practice_questions: n }))
+            .collect();
+        assert_eq!(practice_used(&usage, day), 7);
+        assert_eq!(practice_used(&usage, day.succ()), 0);
+        assert_eq!(stale_days(&usage, day), vec!["usage.2026-11-25".to_owned()]);
+    }
 
     #[test]
     fn decisions() {

@@ -58,15 +58,15 @@ async fn reads_and_writes_per_endpoint_call() {
     // Cold instance: the first request also loads the bank (meta + its one chunk).
     let (s, quiz, cold) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
-    assert_eq!(cold, ops(2 + 1 + 1, 3), "cold generate");
+    assert_eq!(cold, ops(1 + 1 + 1, 2), "cold generate");
     let (s, _, warm) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
-    assert_eq!(warm, ops(2, 3), "warm generate");
+    assert_eq!(warm, ops(1, 2), "warm generate");
     let id = quiz["quiz_id"].as_str().unwrap();
     let path = format!("/v1/quizzes/{id}/complete");
     let (s, _, complete) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
-    assert_eq!(complete, ops(2, 3), "complete");
+    assert_eq!(complete, ops(2, 2), "complete");
     let (s, _, replay) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
     assert_eq!(replay, ops(2, 0), "replayed complete");
@@ -79,7 +79,7 @@ async fn reads_and_writes_per_endpoint_call() {
     assert_eq!(bad, ops(0, 0), "invalid request");
     let (s, _, over) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 11}))).await;
     assert_eq!(s, 429);
-    assert_eq!(over, ops(2, 0), "quota refusal");
+    assert_eq!(over, ops(1, 0), "quota refusal");
     println!(
         "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, progress {progress:?}"
     );
@@ -100,10 +100,8 @@ async fn an_8000_question_bank_loads_in_a_dozen_reads_and_reimport_cleans_up() {
     let (questions, load_usage) = metered(load(store.as_ref(), Some(&meta))).await;
     assert_eq!(questions.unwrap().len(), 8_000);
     assert_eq!(load_usage, ops(meta.chunks as u64, 0));
-    let left = store
-        .query(&shared::store::Query::new(shared::store::CollectionPath::root(CHUNKS).unwrap()))
-        .await
-        .unwrap();
+    let left =
+        store.query(&shared::store::Query::new(shared::store::CollectionPath::root(CHUNKS).unwrap())).await.unwrap();
     assert_eq!(left.len() as i64, meta.chunks, "only the current version's chunks remain");
     println!("8,000-question bank: {} chunks, cold load {} reads (1 more for the meta)", meta.chunks, load_usage.reads);
 }

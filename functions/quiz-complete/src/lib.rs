@@ -5,8 +5,9 @@
 //! `answer` per type: single-correct `"B"`, multi-correct `["A","C"]`, numerical a number,
 //! integer a whole number; `null` or a missing question means skipped. `seconds` is 0–10800.
 //!
-//! One transaction reads the quiz and the user document (2 reads) and writes the quiz result,
-//! the user's thetas/totals/streak and the weekly statistics (3 writes). A second completion
+//! One transaction reads the quiz and the user document (2 reads) and writes the quiz result
+//! and the user document (thetas, totals, streak, plus the weekly statistics as increment
+//! transforms): 2 writes. A second completion
 //! of the same quiz returns the stored result and writes nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -25,9 +26,9 @@ use shared::grading::{FULL_MARKS, Outcome, Response as StudentResponse, grade};
 use shared::http::{ApiJson, AppState};
 use shared::irt::ItemResponse;
 use shared::problem::{ErrorCode, Problem};
-use shared::records::weekly::{WeeklyDelta, weekly_write};
+use shared::records::weekly::{WeeklyDelta, stale_weeks, weekly_transforms};
 use shared::records::{AbilityChange, ItemResult, QuizDoc, QuizResult, QuizStatus, TopicStats, UserDoc};
-use shared::store::{Fields, Precondition, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
+use shared::store::{Fields, Precondition, StoreError, Timestamp, TransactionRetry, Value, Write};
 
 /// Longest time accepted for one question, seconds (a JEE paper is 3 hours).
 pub const MAX_SECONDS: f64 = 10_800.0;
@@ -83,6 +84,10 @@ fn validate(req: &CompleteRequest) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+fn json_of<T: Serialize>(v: &T) -> Result<serde_json::Value, Problem> {
+    serde_json::to_value(v).map_err(|e| Problem::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// Grades `quiz` with `answers` and computes every change; pure.
@@ -272,21 +277,19 @@ pub async fn complete(
         let streak = user_doc.streak.record(day);
         let quiz_fields = Fields::from([
             ("status".to_owned(), Value::string("completed")),
-            (
-                "result".to_owned(),
-                Value::from_json(
-                    serde_json::to_value(&graded.result)
-                        .map_err(|e| Problem::new(ErrorCode::Internal, e.to_string()))?,
-                ),
-            ),
+            ("result".to_owned(), Value::from_json(json_of(&graded.result)?)),
         ]);
-        let mut user_fields =
-            to_fields(&UserDoc { abilities: graded.abilities, totals: graded.totals, streak, recent: Vec::new() })?;
-        user_fields.remove("recent");
+        let user_fields = Fields::from([
+            ("abilities".to_owned(), Value::from_json(json_of(&graded.abilities)?)),
+            ("totals".to_owned(), Value::from_json(json_of(&graded.totals)?)),
+            ("streak".to_owned(), Value::from_json(json_of(&streak)?)),
+        ]);
+        let mut mask: Vec<String> = user_fields.keys().cloned().collect();
+        mask.extend(stale_weeks(&user_doc.weeks, day));
         let writes = vec![
             Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),
-            Write::merge(user_path.clone(), user_fields),
-            weekly_write(&user.uid, day, &graded.weekly)?,
+            Write::merge_mask(user_path.clone(), user_fields, mask)
+                .with_transforms(weekly_transforms(day, &graded.weekly)),
         ];
         match txn.commit(writes).await {
             Ok(()) => return Ok(Json(result_body(&state, &quiz_id, &graded.result, false).await).into_response()),

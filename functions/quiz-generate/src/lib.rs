@@ -4,10 +4,11 @@
 //! "size": 10}`; `size` is 1–30 (default 10). Response 201: the quiz id, its expiry, the
 //! questions without answers or solutions, and the caller's daily practice quota.
 //!
-//! One transaction reads the user document and today's usage document (2 reads), assembles
-//! the quiz in memory from the instance's bank copy (see [`shared::irt::selection`]), checks
-//! the tier's daily limit, and writes the quiz, the user's recent-question window and the
-//! usage increment (3 writes). Free users over 30 questions per IST day get 429.
+//! One transaction reads the user document (1 read), assembles the quiz in memory from the
+//! instance's bank copy (see [`shared::irt::selection`]), checks the tier's daily limit
+//! against the counter in that document, and writes the quiz and the user document (its
+//! recent-question window, plus the quota increment as a transform): 2 writes. Free users over
+//! 30 questions per IST day get 429.
 
 use std::collections::HashMap;
 
@@ -25,9 +26,9 @@ use shared::http::{ApiJson, AppState};
 use shared::irt::Ability;
 use shared::irt::selection::{RecentlySeen, assemble};
 use shared::problem::{ErrorCode, Problem};
-use shared::quota::{self, Decision, PRACTICE_FIELD, UsageDoc, rate_limit_headers};
+use shared::quota::{self, Decision, rate_limit_headers};
 use shared::records::{QuizDoc, QuizItem, QuizStatus, UserDoc};
-use shared::store::{FieldTransform, Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
+use shared::store::{Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
 
 /// Default number of questions.
 pub const DEFAULT_SIZE: i64 = 10;
@@ -145,7 +146,6 @@ pub async fn generate(
     let now = state.clock.now();
     let day = IstDay::of(now);
     let user_path = UserDoc::path(&user.uid)?;
-    let usage_path = quota::usage_path(&user.uid, day)?;
     let quiz_id = QuizId::generate(&user.uid);
     let quiz_path = QuizDoc::path(&user.uid, &quiz_id)?;
     let limit = user.tier.practice_questions_per_day();
@@ -153,9 +153,8 @@ pub async fn generate(
     let mut retry = TransactionRetry::default();
     let (chosen, used_after, remaining) = loop {
         let mut txn = state.store.begin().await?;
-        let docs = txn.get_all(&[user_path.clone(), usage_path.clone()]).await?;
-        let mut user_doc: UserDoc = docs[0].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
-        let used = docs[1].as_ref().map(|d| d.decode::<UsageDoc>()).transpose()?.unwrap_or_default().practice_questions;
+        let mut user_doc: UserDoc = txn.get(&user_path).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
+        let used = quota::practice_used(&user_doc.usage, day);
         let chosen: Vec<&Question> = {
             let abilities: HashMap<TopicKey, Ability> =
                 user_doc.abilities.iter().map(|(k, v)| (TopicKey::from_stored(k.clone()), v.ability())).collect();
@@ -182,12 +181,11 @@ pub async fn generate(
             "recent".to_owned(),
             Value::array(user_doc.recent.iter().map(|id| Value::string(id.clone())).collect()),
         )]);
-        let usage_fields = Fields::from([("day".to_owned(), Value::string(day.to_string()))]);
+        let mut mask = vec!["recent".to_owned()];
+        mask.extend(quota::stale_days(&user_doc.usage, day));
         let writes = vec![
             Write::create(quiz_path.clone(), to_fields(&quiz)?),
-            Write::merge(user_path.clone(), recent),
-            Write::merge(usage_path.clone(), usage_fields)
-                .with_transform(FieldTransform::Increment(PRACTICE_FIELD.into(), Value::IntegerValue(i64::from(n)))),
+            Write::merge_mask(user_path.clone(), recent, mask).with_transform(quota::spend_practice(day, n)),
         ];
         match txn.commit(writes).await {
             Ok(()) => break (chosen, used + i64::from(n), remaining),

@@ -85,7 +85,7 @@ async fn free_tier_limit_is_exact_under_concurrency() {
         assert_eq!(r.header("ratelimit"), Some("\"practice\";r=0;t=43200"));
         assert_eq!(r.body["remaining"], 0);
     }
-    let usage = app.doc_json("users/carol/usage/2026-11-28").await;
+    let usage = app.doc_json("users/carol").await["usage"]["2026-11-28"].clone();
     assert_eq!(usage["practice_questions"], 30);
     let user = app.doc_json("users/carol").await;
     assert_eq!(user["recent"].as_array().unwrap().len(), 30);
@@ -102,7 +102,7 @@ async fn paid_tiers_are_unlimited() {
             assert!(r.body["quota"]["limit"].is_null());
             assert!(r.header("ratelimit").is_none());
         }
-        assert_eq!(app.doc_json(&format!("users/{uid}/usage/2026-11-28")).await["practice_questions"], 40);
+        assert_eq!(app.doc_json(&format!("users/{uid}")).await["usage"]["2026-11-28"]["practice_questions"], 40);
     }
 }
 
@@ -122,8 +122,16 @@ async fn quota_resets_at_ist_midnight() {
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 28, 18, 35, 0).unwrap());
     let r = app.post("/v1/quizzes", &t, json!({"size": 10})).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!(app.doc_json("users/dev/usage/2026-11-28").await["practice_questions"], 30);
-    assert_eq!(app.doc_json("users/dev/usage/2026-11-29").await["practice_questions"], 10);
+    let usage = app.doc_json("users/dev").await["usage"].clone();
+    assert_eq!(usage["2026-11-28"]["practice_questions"], 30);
+    assert_eq!(usage["2026-11-29"]["practice_questions"], 10);
+    // Two days later, the days before yesterday are gone from the document.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 18, 35, 0).unwrap());
+    let t = app.token("dev", Tier::Free);
+    assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 1})).await.status, 201);
+    let usage = app.doc_json("users/dev").await["usage"].clone();
+    let days: Vec<&String> = usage.as_object().unwrap().keys().collect();
+    assert_eq!(days, vec!["2026-12-01"], "only today and yesterday are kept; yesterday had no quiz");
 }
 
 #[tokio::test]
@@ -216,7 +224,7 @@ async fn validation_errors_have_their_own_codes() {
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
     assert_eq!(r.status.as_u16(), 404, "quiz-generate alone has no completion route");
     // Nothing was spent by any refused request.
-    assert!(app.doc_json("users/gina/usage/2026-11-28").await.is_null());
+    assert!(app.doc_json("users/gina").await.is_null());
 }
 
 #[tokio::test]

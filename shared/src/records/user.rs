@@ -1,12 +1,14 @@
-//! `users/{uid}`: the student's abilities per topic, running totals, streak and the window of
-//! recently served questions.
+//! `users/{uid}`: the student's abilities per topic, running totals, streak, the window of
+//! recently served questions, daily quota counters and weekly statistics.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::weekly::WeekStats;
 use crate::domain::{IstDay, Subject, UserId};
 use crate::irt::Ability;
+use crate::quota::DailyUsage;
 use crate::store::{DocPath, StoreError, Timestamp};
 
 /// How many recently served question ids are remembered (never served again while in the
@@ -119,6 +121,12 @@ pub struct UserDoc {
     /// Recently served question ids, oldest first, at most [`RECENT_WINDOW`].
     #[serde(default)]
     pub recent: Vec<String>,
+    /// Quota counters per IST day (today and yesterday), see [`crate::quota`].
+    #[serde(default)]
+    pub usage: BTreeMap<String, DailyUsage>,
+    /// Weekly statistics, see [`crate::records::weekly`].
+    #[serde(default)]
+    pub weeks: BTreeMap<String, WeekStats>,
 }
 
 impl UserDoc {

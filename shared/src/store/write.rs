@@ -73,6 +73,12 @@ impl Write {
         Self { path, kind: WriteKind::Merge { fields, mask }, transforms: Vec::new(), precondition: None }
     }
 
+    /// Writes exactly the dotted paths in `mask`: those present in `fields` are set, the others
+    /// deleted (Firestore `update` with an `updateMask`, no existence precondition).
+    pub fn merge_mask(path: DocPath, fields: Fields, mask: Vec<String>) -> Self {
+        Self { path, kind: WriteKind::Merge { fields, mask }, transforms: Vec::new(), precondition: None }
+    }
+
     /// Only transforms (e.g. increments); creates the document when missing.
     pub fn transform(path: DocPath, transforms: Vec<FieldTransform>) -> Self {
         Self {
