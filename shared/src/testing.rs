@@ -40,6 +40,22 @@ pub fn default_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 6, 30, 0).single().expect("valid")
 }
 
+/// A default configuration for [`TEST_PROJECT`] that trusts a fresh RS256 key pair (its JWK Set
+/// written to a new temporary directory, also returned).
+pub fn keyed_config() -> (Config, DevKeys, PathBuf) {
+    let dir = temp_dir();
+    let keys = DevKeys::generate().expect("keys");
+    let (_, jwks_path) = DevKeys::paths(&dir);
+    std::fs::write(&jwks_path, keys.jwks().to_string()).expect("write jwks");
+    let config = Config::from_lookup(|k| match k {
+        "FIREBASE_PROJECT_ID" => Some(TEST_PROJECT.to_owned()),
+        "AUTH_KEYS_FILE" => Some(jwks_path.display().to_string()),
+        _ => None,
+    })
+    .expect("test config");
+    (config, keys, dir)
+}
+
 /// A running instance.
 pub struct TestApp {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -92,16 +108,7 @@ impl TestApp {
 
     /// Spawns `routes` over an existing store.
     pub async fn spawn_on(routes: Router<AppState>, store: Store, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = temp_dir();
-        let keys = DevKeys::generate().expect("keys");
-        let (_, jwks_path) = DevKeys::paths(&dir);
-        std::fs::write(&jwks_path, keys.jwks().to_string()).expect("write jwks");
-        let mut config = Config::from_lookup(|k| match k {
-            "FIREBASE_PROJECT_ID" => Some(TEST_PROJECT.to_owned()),
-            "AUTH_KEYS_FILE" => Some(jwks_path.display().to_string()),
-            _ => None,
-        })
-        .expect("test config");
+        let (mut config, keys, dir) = keyed_config();
         tweak(&mut config);
         let clock = FixedClock::at(default_now());
         let store: Store = Arc::new(crate::store::timeout::TimeoutStore::new(store, config.store_timeout));

@@ -9,28 +9,18 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shared::auth::DevKeys;
 use shared::clock::SystemClock;
-use shared::config::Config;
 use shared::domain::Tier;
 use shared::http::with_common_layers;
 use shared::store::metering::{Usage, metered};
+use shared::testing::TEST_PROJECT;
 use tower::ServiceExt;
 
 async fn app() -> (Router, String) {
-    let dir = shared::testing::temp_dir();
-    let keys = DevKeys::generate().unwrap();
-    let jwks = dir.join("jwks.json");
-    std::fs::write(&jwks, keys.jwks().to_string()).unwrap();
-    let config = Config::from_lookup(|k| match k {
-        "FIREBASE_PROJECT_ID" => Some("jeevibe-test".into()),
-        "AUTH_KEYS_FILE" => Some(jwks.display().to_string()),
-        _ => None,
-    })
-    .unwrap();
+    let (config, keys, _) = shared::testing::keyed_config();
     let state =
         shared::startup::state_with(&config, shared::testing::test_store().await, Arc::new(SystemClock)).unwrap();
-    let token = keys.mint("jeevibe-test", "cost-user", Tier::Free, chrono::Utc::now().timestamp(), 3600).unwrap();
+    let token = keys.mint(TEST_PROJECT, "cost-user", Tier::Free, chrono::Utc::now().timestamp(), 3600).unwrap();
     (with_common_layers(all_in_one::router(), state), token)
 }
 

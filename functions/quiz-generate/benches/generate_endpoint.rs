@@ -7,9 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use shared::auth::DevKeys;
 use shared::clock::SystemClock;
-use shared::config::Config;
 use shared::domain::Tier;
 use shared::http::with_common_layers;
 use shared::store::Store;
@@ -18,17 +16,7 @@ use tower::ServiceExt;
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let dir = std::env::temp_dir().join(format!("jeevibe-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let keys = DevKeys::generate().unwrap();
-    let jwks = dir.join("jwks.json");
-    std::fs::write(&jwks, keys.jwks().to_string()).unwrap();
-    let config = Config::from_lookup(|k| match k {
-        "FIREBASE_PROJECT_ID" => Some("jeevibe-bench".into()),
-        "AUTH_KEYS_FILE" => Some(jwks.display().to_string()),
-        _ => None,
-    })
-    .unwrap();
+    let (config, keys, _) = shared::testing::keyed_config();
     let app = rt.block_on(async {
         let store: Store = Arc::new(SqliteStore::in_memory().unwrap());
         shared::bank::storage::import(store.as_ref(), &shared::bank::synthetic::generate(8_000, 42)).await.unwrap();
@@ -36,7 +24,9 @@ fn bench(c: &mut Criterion) {
         state.bank.get().await.unwrap();
         with_common_layers(quiz_generate::router(), state)
     });
-    let token = keys.mint("jeevibe-bench", "bench-user", Tier::Ultra, chrono::Utc::now().timestamp(), 3600).unwrap();
+    let token = keys
+        .mint(shared::testing::TEST_PROJECT, "bench-user", Tier::Ultra, chrono::Utc::now().timestamp(), 3600)
+        .unwrap();
     c.bench_function("post_v1_quizzes_size_10_bank_8000", |b| {
         b.to_async(&rt).iter(|| {
             let req = Request::post("/v1/quizzes")
