@@ -82,7 +82,9 @@ pub fn record_deletes(n: u64) {
     });
 }
 
-/// Bills a commit: deletes count as deletes, every other write as a write.
+/// Bills a commit as sent: deletes count as deletes, every other write as a write. A commit
+/// that fails (precondition, contention) is counted too, so the figures are an upper bound of
+/// what Firestore bills (its pricing page does not say that failed writes are free).
 pub fn record_commit(writes: &[super::Write]) {
     let deletes = writes.iter().filter(|w| matches!(w.kind, super::WriteKind::Delete)).count() as u64;
     record_deletes(deletes);
