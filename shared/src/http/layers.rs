@@ -38,6 +38,11 @@ pub struct RequestUser(pub Arc<OnceLock<String>>);
 async fn log_request(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let user = RequestUser::default();
+    // The platform's request id, to join this line with the load balancer's logs.
+    let request_id = ["x-request-id", "x-cloud-trace-context", "x-amzn-trace-id"]
+        .iter()
+        .find_map(|h| req.headers().get(*h).and_then(|v| v.to_str().ok()))
+        .map(|v| v.chars().take(128).collect::<String>());
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
     let route =
@@ -55,6 +60,7 @@ async fn log_request(mut req: Request, next: Next) -> Response {
         store_writes = usage.writes,
         store_deletes = usage.deletes,
         uid = uid.as_deref().unwrap_or("-"),
+        request_id = request_id.as_deref().unwrap_or("-"),
         "request"
     );
     res
