@@ -10,7 +10,7 @@ DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JE
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build
-	@echo "JEEVibe on http://localhost:$(PORT)  (SQLite .dev/jeevibe.db, sample bank, dev keys in .dev/keys)"
+	@echo "JEEVibe on http://localhost:$(PORT)  (store: $${JEEVIBE_STORE:-sqlite .dev/jeevibe.db}, sample bank, dev keys in .dev/keys)"
 	@echo "Mint a token in another terminal:  make token USER_ID=alice TIER=free"
 	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- serve
 

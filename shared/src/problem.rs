@@ -56,6 +56,8 @@ pub enum ErrorCode {
     NotFound,
     /// 405: method not allowed on this route.
     MethodNotAllowed,
+    /// 503: the question bank is empty (nothing imported yet); retry later.
+    QuestionBankEmpty,
     /// 503: the store timed out or is unreachable; retry later.
     StoreUnavailable,
     /// 500: a bug; details are in the log only.
@@ -80,7 +82,7 @@ impl ErrorCode {
             QuizNotOwned => StatusCode::FORBIDDEN,
             QuizExpired => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            StoreUnavailable | AuthKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            StoreUnavailable | AuthKeysUnavailable | QuestionBankEmpty => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,6 +90,15 @@ impl ErrorCode {
     /// The snake_case code string.
     pub fn as_str(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+/// A client-supplied value for quoting in a `detail`: at most `max` characters, then `…`, so a
+/// huge input is not echoed back whole.
+pub fn excerpt(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
     }
 }
 
@@ -187,9 +198,11 @@ impl IntoResponse for Problem {
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Timeout | StoreError::Unavailable(_) | StoreError::Aborted => {
-                Problem::new(ErrorCode::StoreUnavailable, format!("the database did not answer in time: {e}"))
-                    .retry_after(5)
+            StoreError::Timeout => {
+                Problem::new(ErrorCode::StoreUnavailable, "the database did not answer in time").retry_after(5)
+            }
+            StoreError::Unavailable(_) | StoreError::Aborted => {
+                Problem::new(ErrorCode::StoreUnavailable, format!("the database is unavailable: {e}")).retry_after(5)
             }
             other => Problem::new(ErrorCode::Internal, format!("store: {other}")),
         }

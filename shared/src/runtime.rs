@@ -70,6 +70,17 @@ pub async fn run(app: Router, port: u16) -> anyhow::Result<()> {
     }
 }
 
+/// Turns a `main` result into an exit code, printing the error chain (not a backtrace).
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The whole `main` of a function binary: read and validate the configuration, set up
 /// logging and state, build the function's routes, and run.
 ///

@@ -42,7 +42,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub fn key_source(config: &Config) -> anyhow::Result<KeySource> {
     Ok(match &config.auth_keys {
         AuthKeysConfig::Url(u) => KeySource::Url(u.clone()),
-        AuthKeysConfig::File(f) => KeySource::File(f.clone()),
+        AuthKeysConfig::File(f) => {
+            let body = std::fs::read(f).with_context(|| format!("AUTH_KEYS_FILE {}", f.display()))?;
+            crate::auth::keys::parse_keys(&body).map_err(|e| anyhow::anyhow!("AUTH_KEYS_FILE {}: {e}", f.display()))?;
+            KeySource::File(f.clone())
+        }
         AuthKeysConfig::DevDir(dir) => {
             DevKeys::load_or_generate(dir)?;
             KeySource::File(DevKeys::paths(dir).1)
@@ -92,6 +96,9 @@ pub async fn import_file(store: &dyn DocumentStore, path: &Path) -> anyhow::Resu
             report.errors.len(),
             report.error_text()
         );
+    }
+    if report.questions.is_empty() {
+        anyhow::bail!("{}: no questions; refusing to replace the bank with an empty one", path.display());
     }
     let version = storage::import(store, &report.questions).await?;
     Ok((report.questions.len(), version))

@@ -603,3 +603,17 @@ async fn google_x509_certificate_map_is_understood() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&other_dir);
 }
+
+#[tokio::test]
+async fn extreme_time_claims_do_not_overflow() {
+    let f = fixture().await;
+    // exp at the end of time is simply "not expired".
+    let far = with(claims("uid-far"), "exp", json!(i64::MAX));
+    assert_eq!(f.verify(&f.sign(&far)).await, Ok(user("uid-far", Tier::Free)));
+    // iat / auth_time at the start of time are "in the past".
+    let early = with(with(claims("uid-early"), "iat", json!(i64::MIN)), "auth_time", json!(i64::MIN));
+    assert_eq!(f.verify(&f.sign(&early)).await, Ok(user("uid-early", Tier::Free)));
+    // A negative exp is refused (jsonwebtoken reads spec times as unsigned), not a panic.
+    let past = with(claims("uid-past"), "exp", json!(i64::MIN));
+    assert_invalid(f.verify(&f.sign(&past)).await, "exp");
+}

@@ -63,6 +63,9 @@ async fn import(file: PathBuf, check: bool) -> anyhow::Result<()> {
         if !report.errors.is_empty() {
             anyhow::bail!("{} invalid line(s):\n{}", report.errors.len(), report.error_text());
         }
+        if report.questions.is_empty() {
+            anyhow::bail!("{}: no questions", file.display());
+        }
         println!("{}: {} valid questions", file.display(), report.questions.len());
         return Ok(());
     }
@@ -96,8 +99,12 @@ fn gen_bank(count: usize, seed: u64, out: Option<PathBuf>) -> anyhow::Result<()>
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command.unwrap_or(Command::Serve) {
+async fn main() -> std::process::ExitCode {
+    shared::runtime::exit_code(run(Cli::parse()).await)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => shared::runtime::start(all_in_one::router).await,
         Command::Import { file, check } => import(file, check).await,
         Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),

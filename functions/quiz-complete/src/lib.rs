@@ -25,7 +25,7 @@ use shared::domain::{AnswerKey, IstDay, QuizId, Subject};
 use shared::grading::{FULL_MARKS, Outcome, Response as StudentResponse, grade};
 use shared::http::{ApiJson, AppState};
 use shared::irt::ItemResponse;
-use shared::problem::{ErrorCode, Problem};
+use shared::problem::{ErrorCode, Problem, excerpt};
 use shared::records::weekly::{WeeklyDelta, stale_weeks, weekly_transforms};
 use shared::records::{AbilityChange, ItemResult, QuizDoc, QuizResult, QuizStatus, TopicStats, UserDoc};
 use shared::store::{Fields, Precondition, StoreError, Timestamp, TransactionRetry, Value, Write};
@@ -71,16 +71,16 @@ fn validate(req: &CompleteRequest) -> Result<(), Problem> {
         if !seen.insert(a.question_id.as_str()) {
             return Err(Problem::new(
                 ErrorCode::DuplicateAnswer,
-                format!("question {:?} is answered twice", a.question_id),
+                format!("question {:?} is answered twice", excerpt(&a.question_id, 64)),
             )
-            .with("question_id", &a.question_id));
+            .with("question_id", excerpt(&a.question_id, 64)));
         }
         if !(a.seconds.is_finite() && (0.0..=MAX_SECONDS).contains(&a.seconds)) {
             return Err(Problem::new(
                 ErrorCode::InvalidRequest,
                 format!("seconds must be between 0 and {MAX_SECONDS}"),
             )
-            .with("question_id", &a.question_id));
+            .with("question_id", excerpt(&a.question_id, 64)));
         }
     }
     Ok(())
@@ -104,9 +104,9 @@ fn grade_quiz(quiz: &QuizDoc, user: &UserDoc, answers: &[AnswerIn], now: Timesta
     if let Some(stray) = answers.iter().find(|a| !in_quiz.contains(a.question_id.as_str())) {
         return Err(Problem::new(
             ErrorCode::AnswerNotInQuiz,
-            format!("question {:?} is not in this quiz", stray.question_id),
+            format!("question {:?} is not in this quiz", excerpt(&stray.question_id, 64)),
         )
-        .with("question_id", &stray.question_id));
+        .with("question_id", excerpt(&stray.question_id, 64)));
     }
     let mut items = Vec::with_capacity(quiz.items.len());
     let mut per_topic: BTreeMap<&str, Vec<ItemResponse>> = BTreeMap::new();
@@ -244,7 +244,12 @@ pub async fn complete(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CompleteRequest>,
 ) -> Result<Response, Problem> {
-    let quiz_id = QuizId::parse(&id).map_err(|e| Problem::new(ErrorCode::InvalidQuizId, e))?;
+    let quiz_id = QuizId::parse(&id).map_err(|_| {
+        Problem::new(
+            ErrorCode::InvalidQuizId,
+            format!("{:?} is not a quiz id (qz_<12 hex>_<16 hex>)", excerpt(&id, 40)),
+        )
+    })?;
     if !quiz_id.is_owned_by(&user.uid) {
         return Err(Problem::new(ErrorCode::QuizNotOwned, "this quiz belongs to another user"));
     }

@@ -1,6 +1,6 @@
 //! `quiz-complete` binary: Lambda when `AWS_LAMBDA_RUNTIME_API` is set, HTTP on `$PORT` otherwise.
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    shared::runtime::start(quiz_complete::router).await
+async fn main() -> std::process::ExitCode {
+    shared::runtime::exit_code(shared::runtime::start(quiz_complete::router).await)
 }

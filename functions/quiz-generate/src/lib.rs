@@ -25,7 +25,7 @@ use shared::domain::{IstDay, McqOption, Question, QuestionType, QuizId, Subject,
 use shared::http::{ApiJson, AppState};
 use shared::irt::Ability;
 use shared::irt::selection::{RecentlySeen, assemble};
-use shared::problem::{ErrorCode, Problem};
+use shared::problem::{ErrorCode, Problem, excerpt};
 use shared::quota::{self, Decision, rate_limit_headers};
 use shared::records::{QuizDoc, QuizItem, QuizStatus, UserDoc};
 use shared::store::{Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
@@ -81,7 +81,10 @@ fn validate(req: GenerateRequest) -> Result<(Option<Subject>, Option<String>, us
     let subject = match req.subject.as_deref() {
         None => None,
         Some(s) => Some(Subject::parse(s).ok_or_else(|| {
-            Problem::new(ErrorCode::UnknownFilter, format!("subject {s:?} is not physics, chemistry or mathematics"))
+            Problem::new(
+                ErrorCode::UnknownFilter,
+                format!("subject {:?} is not physics, chemistry or mathematics", excerpt(s, 40)),
+            )
         })?),
     };
     let size = req.size.unwrap_or(DEFAULT_SIZE);
@@ -136,6 +139,11 @@ pub async fn generate(
 ) -> Result<Response, Problem> {
     let (subject, chapter, size) = validate(req)?;
     let bank = state.bank.get().await?;
+    if bank.is_empty() {
+        return Err(
+            Problem::new(ErrorCode::QuestionBankEmpty, "no question bank has been imported yet").retry_after(60)
+        );
+    }
     let pools = bank.pools(subject, chapter.as_deref());
     if pools.is_empty() {
         return Err(Problem::new(

@@ -265,3 +265,33 @@ async fn a_store_that_does_not_answer_gives_503_with_retry_after() {
     assert_eq!(r.header("retry-after"), Some("5"));
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn an_empty_bank_is_503_not_a_filter_error() {
+    let store: shared::store::Store = std::sync::Arc::new(shared::store::sqlite::SqliteStore::in_memory().unwrap());
+    let app = TestApp::spawn_on(quiz_generate::router(), store, |_| {}).await;
+    let r = app.post("/v1/quizzes", &app.token("zed", Tier::Free), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (503, "question_bank_empty"));
+    assert_eq!(r.header("retry-after"), Some("60"));
+}
+
+#[tokio::test]
+async fn a_declared_oversized_body_is_refused_before_it_arrives() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = app().await;
+    let t = app.token("kim", Tier::Free);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/quizzes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{}}"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut buf))
+        .await
+        .expect("answered at once")
+        .unwrap();
+    let res = String::from_utf8_lossy(&buf[..n]);
+    assert!(res.starts_with("HTTP/1.1 413"), "{res}");
+    assert!(res.contains("application/problem+json") && res.contains("payload_too_large"), "{res}");
+}

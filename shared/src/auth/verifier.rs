@@ -84,13 +84,13 @@ impl TokenVerifier {
         let c = data.claims;
         let now = self.clock.now().timestamp();
         let skew = self.leeway.as_secs() as i64;
-        if c.exp + skew <= now {
+        if c.exp.saturating_add(skew) <= now {
             return Err(AuthError::Expired);
         }
-        if c.iat - skew > now {
+        if c.iat.saturating_sub(skew) > now {
             return Err(AuthError::Invalid("iat is in the future".into()));
         }
-        if c.auth_time - skew > now {
+        if c.auth_time.saturating_sub(skew) > now {
             return Err(AuthError::Invalid("auth_time is in the future".into()));
         }
         let uid = UserId::parse(&c.sub).map_err(|e| AuthError::Invalid(format!("sub: {e}")))?;

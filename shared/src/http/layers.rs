@@ -13,6 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::state::AppState;
@@ -45,10 +46,10 @@ async fn log_request(mut req: Request, next: Next) -> Response {
         .map(|v| v.chars().take(128).collect::<String>());
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
-    let route =
-        req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    // The route template, never the raw path (which the client controls); "-" when unmatched.
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
     let (res, usage) = metered(next.run(req)).await;
-    let res = as_problem(res, &method, &route);
+    let res = as_problem(res, &method);
     let uid = user.0.get().cloned();
     tracing::info!(
         target: "request",
@@ -69,7 +70,7 @@ async fn log_request(mut req: Request, next: Next) -> Response {
 /// Turns any error response that is not already problem details (framework rejections such as
 /// an undecodable path parameter, 405 from the router, 408 from the timeout layer) into one,
 /// keeping the `Allow` header.
-fn as_problem(res: Response, method: &axum::http::Method, route: &str) -> Response {
+fn as_problem(res: Response, method: &axum::http::Method) -> Response {
     let status = res.status();
     let is_problem = res
         .headers()
@@ -79,7 +80,7 @@ fn as_problem(res: Response, method: &axum::http::Method, route: &str) -> Respon
         return res;
     }
     let (code, detail) = match status.as_u16() {
-        405 => (ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {route}")),
+        405 => (ErrorCode::MethodNotAllowed, format!("{method} is not allowed on this route")),
         408 => (ErrorCode::RequestTimeout, "the request took longer than 30 s".to_owned()),
         404 => (ErrorCode::NotFound, "no such route".to_owned()),
         413 => (ErrorCode::PayloadTooLarge, "the request body is larger than the limit".to_owned()),
@@ -105,6 +106,8 @@ pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        // Refuses a declared Content-Length over the limit before reading any of the body.
+        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(panic_to_problem))
