@@ -10,6 +10,9 @@ use super::Document;
 use super::path::CollectionPath;
 use super::value::{Value, get_path};
 
+/// Most values an `in` filter may hold (Firestore's limit).
+pub const MAX_IN_VALUES: usize = 30;
+
 /// Comparison operator of a field filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -168,6 +171,29 @@ impl Query {
             }
         }
         false
+    }
+
+    /// Checks the limits Firestore enforces on a query
+    /// (<https://firebase.google.com/docs/firestore/query-data/queries#limitations>): an `in`
+    /// filter takes an array of 1 to 30 values.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidArgument`] naming the broken rule.
+    pub fn validate(&self) -> Result<(), super::StoreError> {
+        for f in &self.filters {
+            if f.op == Op::In {
+                match &f.value {
+                    Value::ArrayValue(a) if (1..=MAX_IN_VALUES).contains(&a.values.len()) => {}
+                    _ => {
+                        return Err(super::StoreError::InvalidArgument(format!(
+                            "an `in` filter on {:?} needs an array of 1 to {MAX_IN_VALUES} values",
+                            f.field
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Runs the query over a set of candidate documents of the collection: filter, sort,

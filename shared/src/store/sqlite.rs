@@ -256,6 +256,7 @@ impl DocumentStore for SqliteStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Document>, StoreError> {
+        query.validate()?;
         let parent = query.collection.as_str().to_owned();
         let candidates = self
             .with_conn(move |conn| {
