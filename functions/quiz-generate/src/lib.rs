@@ -217,7 +217,9 @@ pub async fn generate(
 }
 
 fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>) -> Problem {
-    let p = Problem::new(
+    // Retry-After is when this same request can succeed (the next IST midnight); `remaining`
+    // in the body tells the client a smaller quiz would succeed now.
+    Problem::new(
         ErrorCode::QuotaExceeded,
         format!(
             "the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"
@@ -226,7 +228,6 @@ fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>
     .with("limit", limit)
     .with("remaining", remaining)
     .with("requested", requested)
-    .with_headers(rate_limit_headers("practice", limit, remaining, now));
-    // Retry-After only when nothing is left: with some left, a smaller quiz succeeds now.
-    if remaining == 0 { p.retry_after(IstDay::seconds_until_next(now)) } else { p }
+    .with_headers(rate_limit_headers("practice", limit, remaining, now))
+    .retry_after(IstDay::seconds_until_next(now))
 }
