@@ -254,15 +254,6 @@ impl FlakyStore {
 
 #[async_trait::async_trait]
 impl crate::store::DocumentStore for FlakyStore {
-    async fn get(
-        &self,
-        path: &crate::store::DocPath,
-        mask: Option<&[&str]>,
-    ) -> Result<Option<crate::store::Document>, crate::store::StoreError> {
-        self.gate().await;
-        self.inner.get(path, mask).await
-    }
-
     async fn get_all(
         &self,
         paths: &[crate::store::DocPath],

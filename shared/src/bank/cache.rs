@@ -30,13 +30,6 @@ impl BankCache {
         Self { store, ttl, current: RwLock::new(None), refresh: Mutex::new(()) }
     }
 
-    /// A cache pre-filled with `bank` (tests, benchmarks).
-    pub fn preloaded(store: Store, ttl: Duration, bank: QuestionBank) -> Self {
-        let c = Self::new(store, ttl);
-        c.current.try_write().expect("fresh lock").replace(Loaded { bank: Arc::new(bank), checked: Instant::now() });
-        c
-    }
-
     /// The current bank, loading or refreshing it when due.
     ///
     /// # Errors

@@ -429,10 +429,6 @@ fn from_proto_value(v: pb::Value) -> Result<Value, StoreError> {
 
 #[async_trait]
 impl DocumentStore for FirestoreStore {
-    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError> {
-        Ok(self.get_all(std::slice::from_ref(path), mask).await?.pop().flatten())
-    }
-
     async fn get_all(&self, paths: &[DocPath], mask: Option<&[&str]>) -> Result<Vec<Option<Document>>, StoreError> {
         record_reads(paths.len() as u64);
         self.batch_get(paths, mask, None).await
@@ -504,10 +500,6 @@ impl FirestoreTransaction {
 
 #[async_trait]
 impl Transaction for FirestoreTransaction {
-    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError> {
-        Ok(self.get_all(std::slice::from_ref(path)).await?.pop().flatten())
-    }
-
     async fn get_all(&mut self, paths: &[DocPath]) -> Result<Vec<Option<Document>>, StoreError> {
         record_reads(paths.len() as u64);
         let id = self.id()?.to_vec();

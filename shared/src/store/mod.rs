@@ -92,8 +92,10 @@ pub type Store = Arc<dyn DocumentStore>;
 #[async_trait]
 pub trait DocumentStore: Send + Sync + 'static {
     /// Reads one document, optionally projected by a field mask (dotted paths).
-    /// Billed one read whether or not it exists.
-    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError>;
+    /// Billed one read whether or not it exists. Provided: a one-path [`DocumentStore::get_all`].
+    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError> {
+        Ok(self.get_all(std::slice::from_ref(path), mask).await?.pop().flatten())
+    }
 
     /// Reads many documents in one round trip; the result is in `paths` order.
     async fn get_all(&self, paths: &[DocPath], mask: Option<&[&str]>) -> Result<Vec<Option<Document>>, StoreError>;
@@ -115,8 +117,10 @@ pub trait DocumentStore: Send + Sync + 'static {
 /// A read-write transaction. Dropping it without commit rolls it back.
 #[async_trait]
 pub trait Transaction: Send {
-    /// Reads one document inside the transaction.
-    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError>;
+    /// Reads one document inside the transaction. Provided: a one-path [`Transaction::get_all`].
+    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError> {
+        Ok(self.get_all(std::slice::from_ref(path)).await?.pop().flatten())
+    }
 
     /// Reads many documents inside the transaction, in `paths` order.
     async fn get_all(&mut self, paths: &[DocPath]) -> Result<Vec<Option<Document>>, StoreError>;

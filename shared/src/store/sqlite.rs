@@ -239,10 +239,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl DocumentStore for SqliteStore {
-    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError> {
-        Ok(self.get_all(std::slice::from_ref(path), mask).await?.pop().flatten())
-    }
-
     async fn get_all(&self, paths: &[DocPath], mask: Option<&[&str]>) -> Result<Vec<Option<Document>>, StoreError> {
         record_reads(paths.len() as u64);
         let docs = self.read_many(paths.to_vec()).await?;
@@ -311,10 +307,6 @@ struct SqliteTransaction {
 
 #[async_trait]
 impl Transaction for SqliteTransaction {
-    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError> {
-        Ok(self.get_all(std::slice::from_ref(path)).await?.pop().flatten())
-    }
-
     async fn get_all(&mut self, paths: &[DocPath]) -> Result<Vec<Option<Document>>, StoreError> {
         record_reads(paths.len() as u64);
         let docs = self.store.read_many(paths.to_vec()).await?;

@@ -27,10 +27,6 @@ async fn within<T>(limit: Duration, f: impl Future<Output = Result<T, StoreError
 
 #[async_trait]
 impl DocumentStore for TimeoutStore {
-    async fn get(&self, path: &DocPath, mask: Option<&[&str]>) -> Result<Option<Document>, StoreError> {
-        within(self.limit, self.inner.get(path, mask)).await
-    }
-
     async fn get_all(&self, paths: &[DocPath], mask: Option<&[&str]>) -> Result<Vec<Option<Document>>, StoreError> {
         within(self.limit, self.inner.get_all(paths, mask)).await
     }
@@ -60,10 +56,6 @@ struct TimeoutTransaction {
 
 #[async_trait]
 impl Transaction for TimeoutTransaction {
-    async fn get(&mut self, path: &DocPath) -> Result<Option<Document>, StoreError> {
-        within(self.limit, self.inner.get(path)).await
-    }
-
     async fn get_all(&mut self, paths: &[DocPath]) -> Result<Vec<Option<Document>>, StoreError> {
         within(self.limit, self.inner.get_all(paths)).await
     }
