@@ -24,6 +24,71 @@ pub struct DailyUsage {
     /// Practice questions served that day.
     #[serde(default)]
     pub practice_questions: i64,
+    /// Snap solves charged or reserved that day (a reservation is released when the solve fails).
+    #[serde(default)]
+    pub snaps: i64,
+    /// Tutor answers charged that day.
+    #[serde(default)]
+    pub tutor_messages: i64,
+}
+
+/// A daily counter of the user document, with its field name and RateLimit policy name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Practice questions (`usage.{day}.practice_questions`, policy `practice`).
+    PracticeQuestions,
+    /// Snap solves (`usage.{day}.snaps`, policy `snaps`).
+    Snaps,
+    /// Tutor answers (`usage.{day}.tutor_messages`, policy `tutor`).
+    TutorMessages,
+}
+
+impl Counter {
+    /// Field name inside `usage.{day}`.
+    pub fn field(self) -> &'static str {
+        match self {
+            Counter::PracticeQuestions => "practice_questions",
+            Counter::Snaps => "snaps",
+            Counter::TutorMessages => "tutor_messages",
+        }
+    }
+
+    /// Policy name in the RateLimit header fields.
+    pub fn policy(self) -> &'static str {
+        match self {
+            Counter::PracticeQuestions => "practice",
+            Counter::Snaps => "snaps",
+            Counter::TutorMessages => "tutor",
+        }
+    }
+
+    /// The tier's daily limit for this counter (`None` = unlimited).
+    pub fn limit(self, tier: crate::domain::Tier) -> Option<u32> {
+        match self {
+            Counter::PracticeQuestions => tier.practice_questions_per_day(),
+            Counter::Snaps => tier.snaps_per_day(),
+            Counter::TutorMessages => tier.tutor_messages_per_day(),
+        }
+    }
+
+    /// The value of this counter in one day's usage.
+    pub fn of(self, u: &DailyUsage) -> i64 {
+        match self {
+            Counter::PracticeQuestions => u.practice_questions,
+            Counter::Snaps => u.snaps,
+            Counter::TutorMessages => u.tutor_messages,
+        }
+    }
+
+    /// Units already counted on `day`.
+    pub fn used(self, usage: &BTreeMap<String, DailyUsage>, day: IstDay) -> i64 {
+        usage.get(&day.to_string()).map_or(0, |u| self.of(u))
+    }
+
+    /// The increment transform adding `n` (negative to release a reservation) on `day`.
+    pub fn increment(self, day: IstDay, n: i64) -> FieldTransform {
+        FieldTransform::Increment(format!("{USAGE_FIELD}.{day}.{}", self.field()), Value::IntegerValue(n))
+    }
 }
 
 /// Field of the user document holding usage per day.
@@ -31,12 +96,12 @@ pub const USAGE_FIELD: &str = "usage";
 
 /// Practice questions already served on `day`.
 pub fn practice_used(usage: &BTreeMap<String, DailyUsage>, day: IstDay) -> i64 {
-    usage.get(&day.to_string()).map_or(0, |u| u.practice_questions)
+    Counter::PracticeQuestions.used(usage, day)
 }
 
 /// The increment that spends `n` practice questions on `day`.
 pub fn spend_practice(day: IstDay, n: u32) -> FieldTransform {
-    FieldTransform::Increment(format!("{USAGE_FIELD}.{day}.practice_questions"), Value::IntegerValue(i64::from(n)))
+    Counter::PracticeQuestions.increment(day, i64::from(n))
 }
 
 /// Field paths of days older than yesterday (to delete in the same write).
@@ -91,6 +156,43 @@ pub fn rate_limit_headers(policy: &str, limit: u32, remaining: u32, now: DateTim
     h
 }
 
+impl Counter {
+    /// What the counter counts, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Counter::PracticeQuestions => "practice questions",
+            Counter::Snaps => "snap solves",
+            Counter::TutorMessages => "tutor messages",
+        }
+    }
+}
+
+/// The `429 quota_exceeded` problem: `limit`, `remaining` and `requested` members, the
+/// RateLimit fields, and `Retry-After` = seconds to the next IST midnight (when the same
+/// request can succeed; `remaining` tells the client whether a smaller one succeeds now).
+pub fn exceeded(
+    counter: Counter,
+    tier: crate::domain::Tier,
+    limit: u32,
+    remaining: u32,
+    requested: u32,
+    now: DateTime<Utc>,
+) -> crate::problem::Problem {
+    crate::problem::Problem::new(
+        crate::problem::ErrorCode::QuotaExceeded,
+        format!(
+            "the {} tier allows {limit} {} per IST day; {remaining} left today, {requested} requested",
+            tier.as_str(),
+            counter.noun()
+        ),
+    )
+    .with("limit", limit)
+    .with("remaining", remaining)
+    .with("requested", requested)
+    .with_headers(rate_limit_headers(counter.policy(), limit, remaining, now))
+    .retry_after(IstDay::seconds_until_next(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +202,7 @@ mod tests {
         let day = IstDay::of(chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 28, 6, 0, 0).unwrap());
         let usage: BTreeMap<String, DailyUsage> = [("2026-11-25", 3), ("2026-11-27", 5), ("2026-11-28", 7)]
             .into_iter()
-            .map(|(d, n)| (d.to_owned(), DailyUsage { practice_questions: n }))
+            .map(|(d, n)| (d.to_owned(), DailyUsage { practice_questions: n, ..DailyUsage::default() }))
             .collect();
         assert_eq!(practice_used(&usage, day), 7);
         assert_eq!(practice_used(&usage, day.succ()), 0);

@@ -17,11 +17,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use shared::auth::AuthUser;
-use shared::domain::{IstDay, McqOption, Question, QuestionType, QuizId, Subject, TopicKey};
+use shared::domain::{IstDay, Question, QuizId, ServedQuestion, Subject, TopicKey};
 use shared::http::{ApiJson, AppState};
 use shared::irt::Ability;
 use shared::irt::selection::{RecentlySeen, assemble};
@@ -53,20 +52,6 @@ pub struct GenerateRequest {
     /// Number of questions, 1–30.
     #[serde(default)]
     pub size: Option<i64>,
-}
-
-/// A question as served (no answer, no solution).
-#[derive(Debug, Serialize)]
-pub struct ServedQuestion<'a> {
-    id: &'a str,
-    subject: Subject,
-    chapter: &'a str,
-    topic: &'a str,
-    #[serde(rename = "type")]
-    kind: QuestionType,
-    stem: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    options: &'a [McqOption],
 }
 
 #[derive(Debug, Serialize)]
@@ -115,18 +100,6 @@ fn quiz_item(q: &Question) -> QuizItem {
     }
 }
 
-fn served(q: &Question) -> ServedQuestion<'_> {
-    ServedQuestion {
-        id: q.id.as_str(),
-        subject: q.subject,
-        chapter: &q.chapter,
-        topic: &q.topic,
-        kind: q.kind,
-        stem: &q.stem,
-        options: &q.options,
-    }
-}
-
 /// Handler of `POST /v1/quizzes`.
 ///
 /// # Errors
@@ -172,7 +145,16 @@ pub async fn generate(
         let n = chosen.len() as u32;
         let remaining = match quota::decide(limit, used, n) {
             Decision::Allowed { remaining } => remaining,
-            Decision::Denied { remaining } => return Err(quota_exceeded(limit.unwrap_or(0), remaining, n, now)),
+            Decision::Denied { remaining } => {
+                return Err(quota::exceeded(
+                    quota::Counter::PracticeQuestions,
+                    user.tier,
+                    limit.unwrap_or(0),
+                    remaining,
+                    n,
+                    now,
+                ));
+            }
         };
         user_doc.remember(chosen.iter().map(|q| q.id.to_string()));
         let quiz = QuizDoc {
@@ -206,7 +188,7 @@ pub async fn generate(
         "created_at": Timestamp(now).to_rfc3339(),
         "expires_at": Timestamp(now + state.quiz_ttl).to_rfc3339(),
         "size": chosen.len(),
-        "questions": chosen.iter().map(|q| served(q)).collect::<Vec<_>>(),
+        "questions": chosen.iter().map(|q| ServedQuestion::from(*q)).collect::<Vec<_>>(),
         "quota": QuotaView { limit, used: used_after, remaining, resets_in_seconds: IstDay::seconds_until_next(now) },
     });
     let mut res = (StatusCode::CREATED, Json(body)).into_response();
@@ -214,20 +196,4 @@ pub async fn generate(
         res.headers_mut().extend(rate_limit_headers("practice", limit, remaining, now));
     }
     Ok(res)
-}
-
-fn quota_exceeded(limit: u32, remaining: u32, requested: u32, now: DateTime<Utc>) -> Problem {
-    // Retry-After is when this same request can succeed (the next IST midnight); `remaining`
-    // in the body tells the client a smaller quiz would succeed now.
-    Problem::new(
-        ErrorCode::QuotaExceeded,
-        format!(
-            "the free tier allows {limit} practice questions per IST day; {remaining} left today, {requested} requested"
-        ),
-    )
-    .with("limit", limit)
-    .with("remaining", remaining)
-    .with("requested", requested)
-    .with_headers(rate_limit_headers("practice", limit, remaining, now))
-    .retry_after(IstDay::seconds_until_next(now))
 }

@@ -3,12 +3,14 @@
 pub mod ids;
 pub mod ist_day;
 pub mod question;
+pub mod served;
 pub mod subject;
 pub mod tier;
 pub mod topic;
 
-pub use ids::{QuestionId, QuizId, UserId};
+pub use ids::{QuestionId, QuizId, SnapId, UserId};
 pub use ist_day::IstDay;
+pub use served::ServedQuestion;
 pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};
 pub use subject::Subject;
 pub use tier::Tier;

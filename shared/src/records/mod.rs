@@ -2,6 +2,7 @@
 //! `docs/data-model.md` describes the same model for operators.
 
 pub mod quiz;
+// pub mod snap;
 pub mod user;
 pub mod weekly;
 
