@@ -46,6 +46,18 @@ pub enum ErrorCode {
     QuizNotOwned,
     /// 410: the quiz expired before it was completed.
     QuizExpired,
+    /// 404: no such snap for this user (missing, another user's, expired, or not a snap id).
+    SnapNotFound,
+    /// 400: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII.
+    InvalidIdempotencyKey,
+    /// 409: a request with the same `Idempotency-Key` is still being processed.
+    IdempotencyInProgress,
+    /// 422: the `Idempotency-Key` was already used with a different request body.
+    IdempotencyKeyReused,
+    /// 503: object storage (snap images) is unavailable; retry later.
+    StorageUnavailable,
+    /// 503: the job queue is unavailable; retry later.
+    QueueUnavailable,
     /// 422: an answer names a question that is not in the quiz.
     AnswerNotInQuiz,
     /// 422: two answers for the same question.
@@ -70,7 +82,11 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MissingToken | InvalidToken | TokenExpired => StatusCode::UNAUTHORIZED,
-            MalformedBody | MalformedRequest | InvalidQuizId => StatusCode::BAD_REQUEST,
+            MalformedBody | MalformedRequest | InvalidQuizId | InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            SnapNotFound => StatusCode::NOT_FOUND,
+            IdempotencyInProgress => StatusCode::CONFLICT,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            StorageUnavailable | QueueUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -106,8 +106,10 @@ pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        // Refuses a declared Content-Length over the limit before reading any of the body.
-        .layer(RequestBodyLimitLayer::new(limit))
+        // Refuses a declared Content-Length over the route's limit before reading the body.
+        .layer(middleware::from_fn_with_state(state.clone(), super::body_limit::refuse_declared_oversize))
+        // The ceiling of every route, enforced while reading chunked bodies too.
+        .layer(RequestBodyLimitLayer::new(limit.max(super::body_limit::UPLOAD_BODY_LIMIT)))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(panic_to_problem))

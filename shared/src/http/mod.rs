@@ -2,10 +2,12 @@
 //! into problem details, and the common router layers (health check, request log, limits).
 
 pub mod auth_extractor;
+pub mod body_limit;
 pub mod json_body;
 pub mod layers;
 pub mod state;
 
+pub use body_limit::{MAX_IMAGE_BYTES, UPLOAD_BODY_LIMIT};
 pub use json_body::ApiJson;
 pub use layers::with_common_layers;
 pub use state::AppState;

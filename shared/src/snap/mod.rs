@@ -13,3 +13,10 @@ pub mod reserve;
 pub mod settle;
 pub mod solve;
 pub mod sweep;
+
+/// Object key of a snap's stored image: `snaps/{snap id}.{jpg|heic}` (no uid in it, so a
+/// presigned URL reveals nothing about the owner).
+pub fn image_key(id: &crate::domain::SnapId, mime_type: &str) -> String {
+    let ext = if mime_type == "image/heic" || mime_type == "image/heif" { "heic" } else { "jpg" };
+    format!("snaps/{id}.{ext}")
+}

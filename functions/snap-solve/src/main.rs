@@ -1,0 +1,6 @@
+//! `snap-solve` binary: Lambda when `AWS_LAMBDA_RUNTIME_API` is set, HTTP on `$PORT` otherwise.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    shared::runtime::exit_code(shared::runtime::start(snap_solve::router).await)
+}
