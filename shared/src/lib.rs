@@ -13,6 +13,7 @@ pub mod irt;
 pub mod problem;
 pub mod quota;
 pub mod records;
+pub mod resilience;
 pub mod runtime;
 pub mod startup;
 pub mod store;
