@@ -22,5 +22,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "testing")]
+pub mod testing_gemini;
+#[cfg(feature = "testing")]
 pub mod testing_lambda;
 pub mod user_lock;
