@@ -2,6 +2,7 @@
 //! engine (IRT), grading, the question bank, storage (SQLite and Firestore), Firebase auth,
 //! daily quotas, HTTP plumbing and the runtime adapter (Lambda or plain HTTP).
 
+pub mod ai;
 pub mod auth;
 pub mod bank;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod problem;
 pub mod quota;
 pub mod pagination;
 pub mod records;
+pub mod resilience;
 pub mod runtime;
 // pub mod snap;
 pub mod startup;
@@ -21,6 +23,8 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_gemini;
 #[cfg(feature = "testing")]
 pub mod testing_lambda;
 pub mod user_lock;

@@ -74,6 +74,18 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// 500: a bug; details are in the log only.
     Internal,
+    /// 503: the AI provider cannot be used now: not configured (no API key), circuit open,
+    /// rate-limited beyond the deadline, or failing; `Retry-After` when a wait is known.
+    AiUnavailable,
+    /// 422: the AI provider refused the input or its answer for safety (prompt or candidate
+    /// blocked); not retried, not charged.
+    AiBlocked,
+    /// 502: the model's answer was not valid JSON of our schema, twice.
+    AiBadOutput,
+    /// 502: the model's answer was cut off at the output-token limit (finish reason MAX_TOKENS).
+    AiTruncated,
+    /// 504: the AI call did not finish within its deadline (30 s by default).
+    AiTimeout,
 }
 
 impl ErrorCode {
@@ -100,6 +112,10 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             StoreUnavailable | AuthKeysUnavailable | QuestionBankEmpty => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AiUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AiBlocked => StatusCode::UNPROCESSABLE_ENTITY,
+            AiBadOutput | AiTruncated => StatusCode::BAD_GATEWAY,
+            AiTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
