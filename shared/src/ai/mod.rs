@@ -14,7 +14,7 @@ pub use gemini_config::{DEFAULT_BASE_URL, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_MOD
 pub use solution::{SUBJECTS, SnapSolution};
 
 /// What one AI call cost and how it went (logged per call; input for `docs/cost.md`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AiUsage {
     /// Model id that was called.
     pub model: String,
