@@ -54,6 +54,12 @@ pub enum ErrorCode {
     IdempotencyInProgress,
     /// 422: the `Idempotency-Key` was already used with a different request body.
     IdempotencyKeyReused,
+    /// 404: no such tutor conversation for this user (missing, another user's, expired).
+    ConversationNotFound,
+    /// 409: the conversation holds the maximum number of messages; start a new one.
+    ConversationFull,
+    /// 422: a tutor message is over the character or byte limit.
+    MessageTooLong,
     /// 503: object storage (snap images) is unavailable; retry later.
     StorageUnavailable,
     /// 503: the job queue is unavailable; retry later.
@@ -95,9 +101,9 @@ impl ErrorCode {
         match self {
             MissingToken | InvalidToken | TokenExpired => StatusCode::UNAUTHORIZED,
             MalformedBody | MalformedRequest | InvalidQuizId | InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
-            SnapNotFound => StatusCode::NOT_FOUND,
-            IdempotencyInProgress => StatusCode::CONFLICT,
-            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            SnapNotFound | ConversationNotFound => StatusCode::NOT_FOUND,
+            IdempotencyInProgress | ConversationFull => StatusCode::CONFLICT,
+            IdempotencyKeyReused | MessageTooLong => StatusCode::UNPROCESSABLE_ENTITY,
             StorageUnavailable | QueueUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use shared::auth::AuthUser;
 use shared::domain::SnapId;
 use shared::http::AppState;
+use shared::http::idempotency::{idempotency_key, request_hash};
 use shared::problem::{ErrorCode, Problem, excerpt};
 use shared::quota::{self, Counter, rate_limit_headers};
 use shared::records::snap::{SnapImage, SnapStatus};
@@ -20,26 +21,6 @@ use shared::snap::solve::Attempt;
 
 use crate::upload::Upload;
 use crate::view::snap_body;
-
-/// Header carrying the client's idempotency key (IETF draft-ietf-httpapi-idempotency-key-header).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// Reads and validates `Idempotency-Key`: 1–255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let key = v.to_str().ok().map(|s| s.trim().trim_matches('"').to_owned()).unwrap_or_default();
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Problem::new(
-            ErrorCode::InvalidIdempotencyKey,
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        ));
-    }
-    Ok(Some(key))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn with_quota_headers(mut res: Response, limit: Option<u32>, remaining: Option<u32>, state: &AppState) -> Response {
     if let (Some(limit), Some(remaining)) = (limit, remaining) {
@@ -66,7 +47,7 @@ pub async fn create_snap(
     if !state.gemini.configured() {
         return Err(shared::ai::AiError::NotConfigured.into());
     }
-    let request_hash = sha256_hex(&upload.bytes);
+    let request_hash = request_hash(&upload.bytes);
     let limits = state.snaps.image_limits.clone();
     let started = Instant::now();
     let prepared = tokio::task::spawn_blocking(move || shared::images::prepare(&upload.bytes, &limits))

@@ -87,131 +87,123 @@ impl fmt::Display for QuestionId {
     }
 }
 
-/// A quiz id: `qz_{owner fingerprint, 12 hex}_{random, 16 hex}`. The owner fingerprint lets
-/// the API tell "another user's quiz" (403) from "no such quiz" (404) without a read.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct QuizId(String);
+/// `{prefix}_{owner fingerprint, 12 hex}_{tail, 16 hex}`: the shape of every owned id.
+fn owned_id(prefix: &str, owner: &UserId, tail: u64) -> String {
+    format!("{prefix}_{}_{tail:016x}", owner.fingerprint())
+}
 
-impl QuizId {
-    /// A fresh random id owned by `owner`.
-    pub fn generate(owner: &UserId) -> Self {
-        let r: u64 = rand::rng().random();
-        QuizId(format!("qz_{}_{r:016x}", owner.fingerprint()))
-    }
+/// True when `s` has the shape of an owned id with `prefix`.
+fn is_owned_id(s: &str, prefix: &str) -> bool {
+    let parts: Vec<&str> = s.split('_').collect();
+    let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    matches!(parts.as_slice(), [p, fp, r] if *p == prefix && hex(fp, 12) && hex(r, 16))
+}
 
-    /// Parses an id.
-    ///
-    /// # Errors
-    /// A message when the shape is wrong.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split('_').collect();
-        let hex =
-            |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        match parts.as_slice() {
-            ["qz", fp, r] if hex(fp, 12) && hex(r, 16) => Ok(QuizId(s.to_owned())),
-            _ => Err(format!("{s:?} is not a quiz id (qz_<12 hex>_<16 hex>)")),
+/// The first 8 bytes of SHA-256(owner uid, 0, key), for ids derived from an idempotency key.
+fn keyed_tail(owner: &UserId, key: &str) -> u64 {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(owner.as_str().as_bytes());
+    ctx.update(&[0]);
+    ctx.update(key.as_bytes());
+    let d = ctx.finish();
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&d.as_ref()[..8]);
+    u64::from_be_bytes(tail)
+}
+
+/// Defines an owned-id newtype: `{prefix}_{owner fingerprint, 12 hex}_{16 hex}`. The owner
+/// fingerprint lets the API tell another user's id from a missing one without a read; the 16
+/// hex are random, or derived from (uid, idempotency key) so a retry names the same document.
+macro_rules! owned_id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh random id owned by `owner`.
+            pub fn generate(owner: &UserId) -> Self {
+                $name(owned_id($prefix, owner, rand::rng().random()))
+            }
+
+            /// The id a request of `owner` with idempotency key `key` maps to (deterministic).
+            pub fn for_idempotency_key(owner: &UserId, key: &str) -> Self {
+                $name(owned_id($prefix, owner, keyed_tail(owner, key)))
+            }
+
+            /// Parses an id.
+            ///
+            /// # Errors
+            /// A message when the shape is wrong.
+            pub fn parse(s: &str) -> Result<Self, String> {
+                if is_owned_id(s, $prefix) {
+                    Ok($name(s.to_owned()))
+                } else {
+                    Err(format!(
+                        concat!("{:?} is not a ", $what, " (", $prefix, "_<12 hex>_<16 hex>)"),
+                        crate::problem::excerpt(s, 80)
+                    ))
+                }
+            }
+
+            /// True when `user` owns this id (by fingerprint).
+            pub fn is_owned_by(&self, user: &UserId) -> bool {
+                self.0[$prefix.len() + 1..$prefix.len() + 13] == user.fingerprint()
+            }
+
+            /// The id text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    /// True when `user` owns this quiz (by fingerprint).
-    pub fn is_owned_by(&self, user: &UserId) -> bool {
-        self.0[3..15] == user.fingerprint()
-    }
-
-    /// The id text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for QuizId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        QuizId::parse(&s)
-    }
-}
-
-impl From<QuizId> for String {
-    fn from(q: QuizId) -> String {
-        q.0
-    }
-}
-
-impl fmt::Display for QuizId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A snap id: `sn_{owner fingerprint, 12 hex}_{16 hex}`. The 16 hex are random, or, when the
-/// client sent an `Idempotency-Key`, the first 8 bytes of SHA-256(uid, key): a retry with the
-/// same key names the same snap, so the snap document itself is the idempotency record.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SnapId(String);
-
-impl SnapId {
-    /// A fresh random id owned by `owner`.
-    pub fn generate(owner: &UserId) -> Self {
-        let r: u64 = rand::rng().random();
-        SnapId(format!("sn_{}_{r:016x}", owner.fingerprint()))
-    }
-
-    /// The id a request of `owner` with idempotency key `key` maps to (deterministic).
-    pub fn for_idempotency_key(owner: &UserId, key: &str) -> Self {
-        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        ctx.update(owner.as_str().as_bytes());
-        ctx.update(&[0]);
-        ctx.update(key.as_bytes());
-        let d = ctx.finish();
-        let tail: String = d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
-        SnapId(format!("sn_{}_{tail}", owner.fingerprint()))
-    }
-
-    /// Parses an id.
-    ///
-    /// # Errors
-    /// A message when the shape is wrong.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split('_').collect();
-        let hex =
-            |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        match parts.as_slice() {
-            ["sn", fp, r] if hex(fp, 12) && hex(r, 16) => Ok(SnapId(s.to_owned())),
-            _ => Err(format!("{:?} is not a snap id (sn_<12 hex>_<16 hex>)", crate::problem::excerpt(s, 80))),
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $name::parse(&s)
+            }
         }
-    }
 
-    /// True when `user` owns this snap (by fingerprint).
-    pub fn is_owned_by(&self, user: &UserId) -> bool {
-        self.0[3..15] == user.fingerprint()
-    }
+        impl From<$name> for String {
+            fn from(q: $name) -> String {
+                q.0
+            }
+        }
 
-    /// The id text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl TryFrom<String> for SnapId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        SnapId::parse(&s)
-    }
-}
-
-impl From<SnapId> for String {
-    fn from(q: SnapId) -> String {
-        q.0
-    }
-}
-
-impl fmt::Display for SnapId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+owned_id_type!(
+    /// A quiz id (`qz_…`): another user's quiz is 403 without a read.
+    QuizId,
+    "qz",
+    "quiz id"
+);
+owned_id_type!(
+    /// A snap id (`sn_…`); with an `Idempotency-Key` the snap document is the idempotency record.
+    SnapId,
+    "sn",
+    "snap id"
+);
+owned_id_type!(
+    /// A tutor conversation id (`cv_…`).
+    ConversationId,
+    "cv",
+    "conversation id"
+);
+owned_id_type!(
+    /// A tutor turn id (`tn_…`): one student message and its answer; keyed turns are the
+    /// idempotency record of `POST …/messages`.
+    TurnId,
+    "tn",
+    "turn id"
+);
 
 #[cfg(test)]
 mod tests {

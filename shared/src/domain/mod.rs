@@ -8,7 +8,7 @@ pub mod subject;
 pub mod tier;
 pub mod topic;
 
-pub use ids::{QuestionId, QuizId, SnapId, UserId};
+pub use ids::{ConversationId, QuestionId, QuizId, SnapId, TurnId, UserId};
 pub use ist_day::IstDay;
 pub use served::ServedQuestion;
 pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};

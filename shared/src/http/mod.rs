@@ -3,6 +3,7 @@
 
 pub mod auth_extractor;
 pub mod body_limit;
+pub mod idempotency;
 pub mod json_body;
 pub mod layers;
 pub mod state;

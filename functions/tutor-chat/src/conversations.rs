@@ -1,0 +1,132 @@
+//! `POST /v1/tutor/conversations` and `GET /v1/tutor/conversations`.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use shared::auth::AuthUser;
+use shared::domain::{QuestionId, QuizId, SnapId};
+use shared::http::{ApiJson, AppState};
+use shared::pagination::{PageCursor, page_size};
+use shared::problem::{ErrorCode, Problem};
+use shared::tutor::conversations::{self, AnchorError, AnchorRequest};
+
+/// Body of `POST /v1/tutor/conversations` (all optional; `snap_id` or `quiz_id` +
+/// `question_id`, not both).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    /// A solved snap of the caller.
+    #[serde(default)]
+    pub snap_id: Option<String>,
+    /// A completed quiz of the caller.
+    #[serde(default)]
+    pub quiz_id: Option<String>,
+    /// A question of that quiz.
+    #[serde(default)]
+    pub question_id: Option<String>,
+}
+
+fn anchor_request(req: CreateRequest) -> Result<AnchorRequest, Problem> {
+    let invalid = |m: &str| Problem::new(ErrorCode::InvalidRequest, m.to_owned());
+    match (req.snap_id, req.quiz_id, req.question_id) {
+        (None, None, None) => Ok(AnchorRequest::None),
+        (Some(s), None, None) => {
+            Ok(AnchorRequest::Snap(SnapId::parse(&s).map_err(|_| Problem::new(ErrorCode::SnapNotFound, "no such snap"))?))
+        }
+        (None, Some(q), Some(question)) => Ok(AnchorRequest::QuizQuestion(
+            QuizId::parse(&q).map_err(|e| Problem::new(ErrorCode::InvalidQuizId, e))?,
+            QuestionId::parse(&question).map_err(|e| invalid(&e))?,
+        )),
+        (None, Some(_), None) | (None, None, Some(_)) => Err(invalid("quiz_id and question_id go together")),
+        _ => Err(invalid("anchor to a snap_id or to a quiz_id + question_id, not both")),
+    }
+}
+
+/// Handler of `POST /v1/tutor/conversations`.
+///
+/// # Errors
+/// 400 body / `invalid_quiz_id`, 403 `quiz_not_owned`, 404 `snap_not_found` /
+/// `quiz_not_found`, 422 `invalid_request` / `answer_not_in_quiz`, 401, 503.
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: axum::http::HeaderMap,
+    body: Result<ApiJson<CreateRequest>, Problem>,
+) -> Result<Response, Problem> {
+    // No body at all means a free conversation; a body must be a valid JSON object.
+    let empty = headers.get(axum::http::header::CONTENT_LENGTH).is_none_or(|v| v.as_bytes() == b"0")
+        && headers.get(axum::http::header::TRANSFER_ENCODING).is_none();
+    let body = match body {
+        Ok(ApiJson(b)) => b,
+        Err(_) if empty => CreateRequest::default(),
+        Err(p) => return Err(p),
+    };
+    let req = anchor_request(body)?;
+    let now = state.clock.now();
+    let bank = state.bank.get().await?;
+    let anchor = conversations::resolve_anchor(state.store.as_ref(), &bank, &user.uid, &req, now).await?.map_err(
+        |e| match e {
+            AnchorError::SnapNotFound => Problem::new(ErrorCode::SnapNotFound, "no solved snap with this id"),
+            AnchorError::QuizNotOwned => Problem::new(ErrorCode::QuizNotOwned, "the quiz belongs to another user"),
+            AnchorError::QuizNotFound => Problem::new(ErrorCode::QuizNotFound, "no completed quiz with this id"),
+            AnchorError::QuestionNotInQuiz => {
+                Problem::new(ErrorCode::AnswerNotInQuiz, "the question is not part of that quiz")
+            }
+        },
+    )?;
+    let (id, doc) = conversations::create(state.store.as_ref(), &user.uid, user.tier, anchor, now).await?;
+    let body = json!({
+        "conversation_id": id,
+        "created_at": doc.created_at.to_rfc3339(),
+        "expires_at": doc.expires_at.as_ref().map(|t| t.to_rfc3339()),
+        "anchor": doc.anchor.as_ref().map(|a| json!({"kind": a.kind, "snap_id": a.snap_id, "quiz_id": a.quiz_id, "question_id": a.question_id})),
+    });
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Query of listings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Page size 1–100 (default 20).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Handler of `GET /v1/tutor/conversations`.
+///
+/// # Errors
+/// 400 `invalid_request`, 401, 503.
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    user: AuthUser,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(p) =
+        params.map_err(|e| Problem::new(ErrorCode::InvalidRequest, format!("bad query string: {}", e.body_text())))?;
+    let limit = page_size(p.limit).map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
+    let cursor =
+        p.cursor.as_deref().map(PageCursor::parse).transpose().map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
+    let (items, next) = conversations::list(state.store.as_ref(), &user.uid, limit, cursor, state.clock.now()).await?;
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(id, c)| {
+            json!({
+                "conversation_id": id,
+                "title": c.title,
+                "created_at": c.created_at.to_rfc3339(),
+                "updated_at": c.updated_at.to_rfc3339(),
+                "expires_at": c.expires_at.as_ref().map(|t| t.to_rfc3339()),
+                "messages": c.turns * 2,
+                "anchor_kind": c.anchor.as_ref().map(|a| a.kind.clone()),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({"items": items, "next_cursor": next.map(PageCursor::encode)})).into_response())
+}

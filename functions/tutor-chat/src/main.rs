@@ -1,0 +1,6 @@
+//! `tutor-chat` binary: Lambda when `AWS_LAMBDA_RUNTIME_API` is set, HTTP on `$PORT` otherwise.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    shared::runtime::exit_code(shared::runtime::start(tutor_chat::router).await)
+}

@@ -1,0 +1,315 @@
+//! `POST /v1/tutor/conversations/{id}/messages` and `GET …/messages`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use shared::ai::{ChatRequest, OpenAiClient};
+use shared::auth::AuthUser;
+use shared::domain::{ConversationId, Tier, TurnId};
+use shared::http::idempotency::{idempotency_key, request_hash};
+use shared::http::{ApiJson, AppState};
+use shared::pagination::page_size;
+use shared::problem::{ErrorCode, Problem, excerpt};
+use shared::quota::{self, Counter, rate_limit_headers};
+use shared::records::conversation::{ConversationDoc, TurnDoc, TurnStatus};
+use shared::store::DocumentStore;
+use shared::tutor::prompt;
+use shared::tutor::turns::{self, TurnEnd, TurnRequest, TurnReservation};
+
+/// Largest message, bytes of UTF-8.
+pub const MAX_MESSAGE_BYTES: usize = 4_000;
+/// Largest message, characters (Unicode scalar values).
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+/// How many recent turns are read to fill the prompt window.
+pub const WINDOW_READ: usize = 40;
+
+/// Body of `POST …/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// The student's message (1–2,000 characters, at most 4,000 bytes).
+    pub content: String,
+}
+
+fn not_found() -> Problem {
+    Problem::new(ErrorCode::ConversationNotFound, "no such conversation")
+}
+
+fn parse_id(raw: &str) -> Result<ConversationId, Problem> {
+    ConversationId::parse(raw).map_err(|_| not_found())
+}
+
+fn validate(content: &str) -> Result<(), Problem> {
+    let chars = content.chars().count();
+    if content.trim().is_empty() {
+        return Err(Problem::new(ErrorCode::InvalidRequest, "content must not be empty"));
+    }
+    if content.len() > MAX_MESSAGE_BYTES || chars > MAX_MESSAGE_CHARS {
+        return Err(Problem::new(
+            ErrorCode::MessageTooLong,
+            format!(
+                "a message is at most {MAX_MESSAGE_CHARS} characters and {MAX_MESSAGE_BYTES} bytes; this one is {chars} characters, {} bytes",
+                content.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn wants_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/event-stream")))
+}
+
+/// The prompt for this turn: recent turns that fit the tier's budget, refreshing the running
+/// summary first when older turns have fallen out of the window (best effort: a failed summary
+/// call leaves the previous summary).
+async fn build_prompt(
+    store: &dyn DocumentStore,
+    ai: &OpenAiClient,
+    tier: Tier,
+    id: &ConversationId,
+    conv: &ConversationDoc,
+    turn: &TurnDoc,
+) -> Result<prompt::Prompt, Problem> {
+    let settings = ai.config().tier(tier).clone();
+    let budget = (settings.context_tokens as usize).saturating_sub(settings.max_answer_tokens as usize).max(256);
+    let recent: Vec<TurnDoc> =
+        turns::recent(store, id, WINDOW_READ + 1).await?.into_iter().filter(|t| t.seq < turn.seq).collect();
+    let anchor = conv.anchor.as_ref();
+    let p = prompt::build(anchor, conv.summary.as_deref(), conv.summarized_through, &recent, &turn.user, budget);
+    if !p.overflow {
+        return Ok(p);
+    }
+    // Fold everything before the window into the summary.
+    let first_in_window = turn.seq.saturating_sub(p.window as u32);
+    let older = turns::range(store, id, conv.summarized_through, first_in_window).await?;
+    let req = ChatRequest {
+        model: settings.model.clone(),
+        messages: prompt::summary_request(conv.summary.as_deref(), &older, budget),
+        max_tokens: 400,
+    };
+    match ai.complete(&req).await {
+        Ok(answer) => {
+            turns::save_summary(store, id, &answer.content, first_in_window).await?;
+            Ok(prompt::build(anchor, Some(&answer.content), first_in_window, &recent, &turn.user, budget))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "summary refresh failed; answering with the previous summary");
+            Ok(p)
+        }
+    }
+}
+
+fn quota_headers(res: &mut Response, limit: Option<u32>, remaining: Option<u32>, state: &AppState) {
+    if let (Some(limit), Some(remaining)) = (limit, remaining) {
+        res.headers_mut().extend(rate_limit_headers(Counter::TutorMessages.policy(), limit, remaining, state.clock.now()));
+    }
+}
+
+/// The JSON of a stored answer.
+pub fn answer_body(id: &ConversationId, turn_id: &str, t: &TurnDoc, replayed: bool) -> serde_json::Value {
+    json!({
+        "conversation_id": id,
+        "message_id": turn_id,
+        "status": t.status,
+        "replayed": replayed,
+        "content": t.assistant,
+        "finish_reason": t.finish_reason,
+        "usage": t.usage,
+        "created_at": t.created_at.to_rfc3339(),
+    })
+}
+
+/// Handler of `POST /v1/tutor/conversations/{id}/messages`.
+///
+/// # Errors
+/// 400 body / `invalid_idempotency_key`, 401, 404 `conversation_not_found`, 409
+/// `idempotency_in_progress` / `conversation_full`, 422 `message_too_long` /
+/// `invalid_request` / `idempotency_key_reused` / `ai_blocked`, 429 `quota_exceeded`, 502/503/504
+/// `ai_*`.
+pub async fn post_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MessageRequest>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&raw)?;
+    validate(&body.content)?;
+    let key = idempotency_key(&headers)?;
+    if !state.openai.configured() {
+        return Err(shared::ai::AiError::NotConfigured.into());
+    }
+    let turn_id = match &key {
+        Some(k) => TurnId::for_idempotency_key(&user.uid, &format!("{id}\u{0}{k}")),
+        None => TurnId::generate(&user.uid),
+    };
+    let now = state.clock.now();
+    let hash = request_hash(body.content.as_bytes());
+    let reservation = turns::reserve(
+        state.store.as_ref(),
+        &state.user_locks,
+        TurnRequest {
+            uid: &user.uid,
+            tier: user.tier,
+            conversation: &id,
+            turn: &turn_id,
+            content: &body.content,
+            request_hash: &hash,
+            idempotency_key: key.as_deref(),
+            now,
+        },
+    )
+    .await?;
+    let (conv, turn, limit, remaining) = match reservation {
+        TurnReservation::Started { conversation, turn, limit, remaining } => (conversation, turn, limit, remaining),
+        TurnReservation::Replay(t) => {
+            let mut res = axum::Json(answer_body(&id, turn_id.as_str(), &t, true)).into_response();
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(res);
+        }
+        TurnReservation::InProgress => {
+            return Err(Problem::new(
+                ErrorCode::IdempotencyInProgress,
+                "a message with this Idempotency-Key is still being answered; retry later",
+            )
+            .retry_after(5));
+        }
+        TurnReservation::KeyReused => {
+            return Err(Problem::new(
+                ErrorCode::IdempotencyKeyReused,
+                format!(
+                    "Idempotency-Key {:?} was used with a different message",
+                    excerpt(key.as_deref().unwrap_or_default(), 40)
+                ),
+            ));
+        }
+        TurnReservation::NoConversation => return Err(not_found()),
+        TurnReservation::Full => {
+            return Err(Problem::new(
+                ErrorCode::ConversationFull,
+                format!("a conversation holds at most {} messages; start a new one", turns::MAX_TURNS * 2),
+            ));
+        }
+        TurnReservation::Denied { limit, remaining } => {
+            return Err(quota::exceeded(Counter::TutorMessages, user.tier, limit, remaining, 1, now));
+        }
+    };
+    let store = state.store.clone();
+    let fail = |e: shared::ai::AiError| {
+        let store = store.clone();
+        let (id, turn_id, clock) = (id.clone(), turn_id.clone(), state.clock.clone());
+        async move {
+            let p = Problem::from(e);
+            let end = TurnEnd {
+                status: TurnStatus::Failed,
+                assistant: String::new(),
+                finish_reason: None,
+                usage: None,
+                error: Some(p.details().code.as_str()),
+            };
+            turns::settle(store.as_ref(), &id, &turn_id, &end, clock.now()).await?;
+            Err::<Response, Problem>(p)
+        }
+    };
+    let prompt = match build_prompt(state.store.as_ref(), &state.openai, user.tier, &id, &conv, &turn).await {
+        Ok(p) => p,
+        Err(p) => {
+            let end = TurnEnd {
+                status: TurnStatus::Failed,
+                assistant: String::new(),
+                finish_reason: None,
+                usage: None,
+                error: Some(p.details().code.as_str()),
+            };
+            turns::settle(state.store.as_ref(), &id, &turn_id, &end, state.clock.now()).await?;
+            return Err(p);
+        }
+    };
+    let settings = state.openai.config().tier(user.tier);
+    let req = ChatRequest { model: settings.model.clone(), messages: prompt.messages, max_tokens: settings.max_answer_tokens };
+    if wants_stream(&headers) {
+        let upstream = match state.openai.stream(&req).await {
+            Ok(s) => s,
+            Err(e) => return fail(e).await,
+        };
+        let mut res = crate::stream::sse_response(state.clone(), id, turn_id, upstream);
+        quota_headers(&mut res, limit, remaining, &state);
+        return Ok(res);
+    }
+    match state.openai.complete(&req).await {
+        Ok(answer) => {
+            let end = TurnEnd {
+                status: TurnStatus::Complete,
+                assistant: answer.content,
+                finish_reason: Some(answer.finish_reason),
+                usage: Some(answer.usage),
+                error: None,
+            };
+            let stored = turns::settle(state.store.as_ref(), &id, &turn_id, &end, state.clock.now())
+                .await?
+                .ok_or_else(not_found)?;
+            let mut res = (StatusCode::CREATED, axum::Json(answer_body(&id, turn_id.as_str(), &stored, false))).into_response();
+            quota_headers(&mut res, limit, remaining, &state);
+            Ok(res)
+        }
+        Err(e) => fail(e).await,
+    }
+}
+
+/// Query of `GET …/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesParams {
+    /// Turns per page, 1–100 (default 20); each turn is two messages.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Return turns after this `seq` (the `next_after` of the previous page).
+    #[serde(default)]
+    pub after: Option<u32>,
+}
+
+/// Handler of `GET /v1/tutor/conversations/{id}/messages`: messages in order.
+///
+/// # Errors
+/// 400 `invalid_request`, 401, 404 `conversation_not_found`, 503.
+pub async fn list_messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+    params: Result<Query<MessagesParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&raw)?;
+    let Query(p) =
+        params.map_err(|e| Problem::new(ErrorCode::InvalidRequest, format!("bad query string: {}", e.body_text())))?;
+    let limit = page_size(p.limit).map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
+    let conv = shared::tutor::conversations::get(state.store.as_ref(), &user.uid, &id, state.clock.now())
+        .await?
+        .ok_or_else(not_found)?;
+    let turns = shared::tutor::conversations::turns(state.store.as_ref(), &id, p.after, limit).await?;
+    let next_after = (turns.len() == limit).then(|| turns.last().map(|(_, t)| t.seq)).flatten();
+    let mut messages = Vec::with_capacity(turns.len() * 2);
+    for (turn_id, t) in &turns {
+        messages.push(json!({"message_id": format!("{turn_id}.q"), "role": "user", "content": t.user, "seq": t.seq, "created_at": t.created_at.to_rfc3339()}));
+        if t.status != TurnStatus::Pending || !t.assistant.is_empty() {
+            messages.push(json!({
+                "message_id": turn_id, "role": "assistant", "content": t.assistant, "status": t.status,
+                "finish_reason": t.finish_reason, "error": t.error, "seq": t.seq, "created_at": t.updated_at.to_rfc3339(),
+            }));
+        }
+    }
+    Ok(axum::Json(json!({
+        "conversation_id": id,
+        "summary": conv.summary,
+        "messages": messages,
+        "next_after": next_after,
+    }))
+    .into_response())
+}
