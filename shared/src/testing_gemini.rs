@@ -188,6 +188,12 @@ impl Reply {
         Reply::error(503, "The model is overloaded. Please try again later.", vec![])
     }
 
+    /// This reply with an extra response header (e.g. `Retry-After`).
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// This reply after `ms` milliseconds.
     pub fn delayed(mut self, ms: u64) -> Reply {
         self.delay = Duration::from_millis(ms);

@@ -210,6 +210,17 @@ async fn server_errors_are_retried_with_backoff() {
 }
 
 #[tokio::test]
+async fn a_retry_after_header_is_honoured_when_there_is_no_retry_info() {
+    let fake = FakeGemini::start().await;
+    fake.push(Reply::unavailable().with_header("retry-after", "1"));
+    fake.push(Reply::valid_solution());
+    let started = Instant::now();
+    solve(&client(&fake)).await.expect("retried after the header's delay");
+    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(fake.count(), 2);
+}
+
+#[tokio::test]
 async fn persistent_server_errors_end_as_unavailable() {
     let fake = FakeGemini::start().await;
     fake.set_default(Reply::unavailable());
