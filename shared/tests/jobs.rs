@@ -1,14 +1,21 @@
-//! Job queue: the envelope and the in-process queue.
+//! Job queue: the envelope, the in-process queue and SQS against moto's server.
+//!
+//! The SQS tests start `moto_server` (`pip install 'moto[server]'`) on a free loopback port, and
+//! skip with a printed reason when it is missing, unless `CI` is set, where they fail.
 
 use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::json;
 use shared::jobs::{
-    InProcessOptions, InProcessQueue, Job, JobError, JobFailure, JobHandler, JobQueue, SQS_MAX_MESSAGE_BYTES,
+    InProcessOptions, InProcessQueue, Job, JobError, JobFailure, JobHandler, JobQueue, SQS_MAX_MESSAGE_BYTES, SqsQueue,
+    handle_sqs_event,
 };
 use tokio::sync::Semaphore;
 
@@ -222,4 +229,238 @@ async fn in_process_full_queue_pushes_back_then_errors() {
     let mut ids: Vec<_> = rec.calls().into_iter().map(|(id, _)| id).collect();
     ids.sort();
     assert_eq!(ids, vec!["job:00", "job:01", "job:05"]);
+}
+
+// ---------------------------------------------------------------- external servers
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Skips (returns `None` after printing why) unless `CI` is set, where it fails.
+fn skip<T>(why: &str) -> Option<T> {
+    if std::env::var_os("CI").is_some() {
+        panic!("{why} (required when CI is set)");
+    }
+    println!("skipped: {why}");
+    None
+}
+
+/// A child process killed on drop.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_http(url: &str, child: Option<&mut Child>, deadline: Duration) -> Result<(), String> {
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    let mut child = child;
+    loop {
+        if http.get(url).timeout(Duration::from_secs(2)).send().await.is_ok() {
+            return Ok(());
+        }
+        if let Some(c) = child.as_deref_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            let mut err = String::new();
+            if let Some(mut e) = c.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            return Err(format!("exited with {status}: {}", err.trim()));
+        }
+        if start.elapsed() > deadline {
+            return Err(format!("no answer on {url} within {deadline:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn start_moto() -> Option<(ChildGuard, String)> {
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return skip(&format!("moto_server not runnable ({e}); pip install 'moto[server]'")),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    if let Err(e) = wait_http(&format!("{url}/moto-api/"), Some(&mut child), Duration::from_secs(30)).await {
+        let _ = child.kill();
+        return skip(&format!("moto_server did not start: {e}"));
+    }
+    Some((ChildGuard(child), url))
+}
+
+fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("ap-south-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// A received message as Lambda's SQS event source hands it to the function.
+fn lambda_record(message: &aws_sdk_sqs::types::Message) -> serde_json::Value {
+    let attrs = message.attributes().cloned().unwrap_or_default();
+    let attributes: serde_json::Map<String, serde_json::Value> =
+        attrs.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect();
+    let message_attributes: serde_json::Map<String, serde_json::Value> = message
+        .message_attributes()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!({"stringValue": v.string_value(), "stringListValues": [], "binaryListValues": [],
+                       "dataType": v.data_type()}),
+            )
+        })
+        .collect();
+    json!({
+        "messageId": message.message_id(),
+        "receiptHandle": message.receipt_handle(),
+        "body": message.body(),
+        "md5OfBody": message.md5_of_body(),
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:jobs",
+        "eventSource": "aws:sqs",
+        "awsRegion": "ap-south-1",
+    })
+}
+
+#[tokio::test]
+async fn sqs_batch_send_receive_and_partial_batch_response() {
+    let Some((_moto, endpoint)) = start_moto().await else { return };
+    let client = sqs_client(&endpoint);
+    let url = client.create_queue().queue_name("jobs").send().await.unwrap().queue_url().unwrap().to_owned();
+    let queue = SqsQueue::new(client.clone(), &url);
+    assert_eq!(queue.backend(), "sqs");
+
+    // 25 jobs in one call: three SendMessageBatch requests of 10, 10 and 5.
+    let jobs: Vec<Job> = (0..25)
+        .map(|i| match i {
+            7 => job(i, json!({"fail": "retryable"})),
+            11 => job(i, json!({"fail": "permanent"})),
+            _ => job(i, json!({"n": i})),
+        })
+        .collect();
+    queue.enqueue_batch(jobs.clone()).await.unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let out = client
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        received.extend(out.messages().iter().cloned());
+        if received.len() >= 25 {
+            break;
+        }
+    }
+    assert_eq!(received.len(), 25);
+    let mut sent_ids: Vec<String> =
+        received.iter().map(|m| Job::from_body(m.body().unwrap().as_bytes()).unwrap().id).collect();
+    sent_ids.sort();
+    assert_eq!(sent_ids, jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>());
+    let kinds = received[0].message_attributes().unwrap();
+    assert_eq!(kinds["kind"].string_value(), Some("test.job"));
+
+    let message_id_of = |id: &str| {
+        received
+            .iter()
+            .find(|m| Job::from_body(m.body().unwrap().as_bytes()).unwrap().id == id)
+            .and_then(|m| m.message_id())
+            .unwrap()
+            .to_owned()
+    };
+    let mut records: Vec<serde_json::Value> = received.iter().map(lambda_record).collect();
+    let mut bad = records[0].clone();
+    bad["messageId"] = json!("bad-record-1");
+    bad["body"] = json!("{not json");
+    records.push(bad);
+    let event: SqsEvent = serde_json::from_value(json!({"Records": records})).unwrap();
+    assert_eq!(event.records.len(), 26);
+
+    let rec = Recorder::default();
+    let response = handle_sqs_event(event, &rec).await;
+    let mut failures: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    failures.sort();
+    let mut expected = vec![message_id_of("job:07"), "bad-record-1".to_owned()];
+    expected.sort();
+    assert_eq!(failures, expected);
+    let counts = rec.counts();
+    assert_eq!(counts.len(), 25, "every good record handled");
+    assert!(counts.values().all(|&n| n == 1));
+    assert!(rec.calls().iter().all(|(_, attempt)| *attempt == 1), "attempt from ApproximateReceiveCount");
+    let wire = serde_json::to_value(&response).unwrap();
+    assert_eq!(wire["batchItemFailures"].as_array().unwrap().len(), 2);
+    assert!(wire["batchItemFailures"][0]["itemIdentifier"].is_string());
+}
+
+#[tokio::test]
+async fn sqs_errors_are_reported_per_job() {
+    let Some((_moto, endpoint)) = start_moto().await else { return };
+    let client = sqs_client(&endpoint);
+    let url = client.create_queue().queue_name("small").send().await.unwrap().queue_url().unwrap().to_owned();
+    let queue = SqsQueue::new(client.clone(), &url);
+
+    // One oversized job among small ones: only it fails, the rest are sent.
+    let mut jobs: Vec<Job> = (0..3).map(|i| job(i, json!({}))).collect();
+    jobs.insert(1, Job::new("k", "huge", json!("x".repeat(SQS_MAX_MESSAGE_BYTES))));
+    match queue.enqueue_batch(jobs).await {
+        Err(JobError::Partial { failed }) => {
+            assert_eq!(failed.len(), 1);
+            assert_eq!((failed[0].id.as_str(), failed[0].code.as_str()), ("huge", "too_large"));
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+    let attrs = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let count =
+        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
+    assert_eq!(count, "3");
+
+    // A queue that does not exist: SQS's error code comes through, with the HTTP status.
+    let missing = SqsQueue::new(client, format!("{endpoint}/123456789012/nope"));
+    match missing.enqueue(job(9, json!({}))).await {
+        Err(JobError::Provider { backend, status, code, .. }) => {
+            assert_eq!(backend, "sqs");
+            assert_eq!(status, Some(400));
+            assert!(code.contains("NonExistentQueue"), "{code}");
+        }
+        other => panic!("expected Provider, got {other:?}"),
+    }
+    match missing.enqueue_batch(vec![job(1, json!({})), job(2, json!({}))]).await {
+        Err(JobError::Partial { failed }) => {
+            assert_eq!(failed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["job:01", "job:02"]);
+            assert!(failed[0].code.contains("NonExistentQueue"), "{}", failed[0].code);
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
 }

@@ -17,8 +17,10 @@ mod error;
 mod in_process;
 pub mod job;
 mod queue;
+mod sqs;
 
 pub use error::{FailedJob, JobError, JobFailure};
 pub use in_process::{DeadLetter, InProcessOptions, InProcessQueue};
 pub use job::{Job, PUBSUB_MAX_BODY_BYTES, PUBSUB_MAX_MESSAGE_BYTES, SQS_MAX_MESSAGE_BYTES};
 pub use queue::{JobHandler, JobQueue};
+pub use sqs::{SQS_BATCH_ENTRIES, SQS_HANDLER_CONCURRENCY, SqsQueue, handle_sqs_event};
