@@ -1,7 +1,10 @@
-//! Job queue: the envelope, the in-process queue and SQS against moto's server.
+//! Job queue: the envelope, configuration, the in-process queue, SQS against moto's server and
+//! Pub/Sub against Google's emulator.
 //!
-//! The SQS tests start `moto_server` (`pip install 'moto[server]'`) on a free loopback port, and
-//! skip with a printed reason when it is missing, unless `CI` is set, where they fail.
+//! The SQS test starts `moto_server` (`pip install 'moto[server]'`) on a free loopback port; the
+//! Pub/Sub test uses `PUBSUB_EMULATOR_HOST` when set, else starts the emulator through
+//! `.ci/pubsub-emulator.sh`. Either skips with a printed reason when its server is missing,
+//! unless `CI` is set, where it fails.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -12,10 +15,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsEvent;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
 use shared::jobs::{
-    InProcessOptions, InProcessQueue, Job, JobError, JobFailure, JobHandler, JobQueue, SQS_MAX_MESSAGE_BYTES, SqsQueue,
-    handle_sqs_event,
+    InProcessOptions, InProcessQueue, Job, JobError, JobFailure, JobHandler, JobQueue, JobQueueConfig, JobsConfig,
+    PubSubQueue, SQS_MAX_MESSAGE_BYTES, SqsQueue, handle_pubsub_push, handle_sqs_event, job_from_pubsub_push,
 };
 use tokio::sync::Semaphore;
 
@@ -83,7 +88,7 @@ fn fast(workers: usize) -> InProcessOptions {
     }
 }
 
-// ---------------------------------------------------------------- envelope
+// ---------------------------------------------------------------- envelope and configuration
 
 #[test]
 fn envelope_round_trips_and_defaults_attempt() {
@@ -109,6 +114,49 @@ fn envelope_over_the_limit_is_refused() {
         }
         other => panic!("expected TooLarge, got {other:?}"),
     }
+}
+
+fn jobs_config(vars: &[(&str, &str)]) -> Result<JobsConfig, Vec<String>> {
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    JobsConfig::from_lookup(&|k: &str| map.get(k).cloned())
+}
+
+#[test]
+fn config_defaults_and_backends() {
+    assert_eq!(jobs_config(&[]).unwrap(), JobsConfig { queue: JobQueueConfig::InProcess, workers: 4 });
+    assert_eq!(jobs_config(&[("JOB_WORKERS", "8")]).unwrap().workers, 8);
+    let url = "https://sqs.ap-south-1.amazonaws.com/123456789012/jobs";
+    assert_eq!(
+        jobs_config(&[("JOB_QUEUE", "sqs"), ("JOB_QUEUE_URL", url), ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")])
+            .unwrap()
+            .queue,
+        JobQueueConfig::Sqs { queue_url: url.into() }
+    );
+    assert_eq!(
+        jobs_config(&[("JOB_QUEUE", "pubsub"), ("JOB_QUEUE_TOPIC", "projects/p1/topics/jobs")]).unwrap().queue,
+        JobQueueConfig::PubSub { topic: "projects/p1/topics/jobs".into() }
+    );
+}
+
+#[test]
+fn config_errors_are_all_reported() {
+    let errors = jobs_config(&[("JOB_QUEUE", "sqs"), ("JOB_WORKERS", "0")]).unwrap_err();
+    assert_eq!(
+        errors,
+        vec![
+            "  JOB_WORKERS=\"0\": expected a number from 1 to 256".to_string(),
+            "  JOB_QUEUE=sqs needs JOB_QUEUE_URL".to_string(),
+        ]
+    );
+    let errors = jobs_config(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("  JOB_QUEUE=inprocess on Lambda"), "{errors:?}");
+    let errors = jobs_config(&[("JOB_QUEUE", "pubsub"), ("JOB_QUEUE_TOPIC", "jobs")]).unwrap_err();
+    assert_eq!(errors, vec!["  JOB_QUEUE_TOPIC=\"jobs\": expected projects/PROJECT/topics/TOPIC".to_string()]);
+    assert_eq!(
+        jobs_config(&[("JOB_QUEUE", "kafka")]).unwrap_err(),
+        vec!["  JOB_QUEUE=\"kafka\": expected inprocess, sqs or pubsub".to_string()]
+    );
 }
 
 // ---------------------------------------------------------------- in-process queue
@@ -463,4 +511,168 @@ async fn sqs_errors_are_reported_per_job() {
         }
         other => panic!("expected Partial, got {other:?}"),
     }
+}
+
+/// The emulator's host:port, started through `.ci/pubsub-emulator.sh` when
+/// `PUBSUB_EMULATOR_HOST` is not set (stopped when the guard drops).
+struct Emulator {
+    host: String,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", dir).stderr(Stdio::null()).status();
+        }
+    }
+}
+
+fn script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/pubsub-emulator.sh")
+}
+
+async fn pubsub_emulator() -> Option<Emulator> {
+    if let Ok(host) = std::env::var("PUBSUB_EMULATOR_HOST") {
+        return Some(Emulator { host, dir: None });
+    }
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("pubsub-emulator-{}-{port}", std::process::id()));
+    let out = Command::new(script())
+        .arg("start")
+        .env("PUBSUB_EMULATOR_PORT", port.to_string())
+        .env("PUBSUB_EMULATOR_DIR", &dir)
+        .stdin(Stdio::null())
+        .output();
+    match out {
+        Ok(out) if out.status.success() => Some(Emulator { host: format!("127.0.0.1:{port}"), dir: Some(dir) }),
+        Ok(out) => {
+            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", &dir).status();
+            skip(&format!("Pub/Sub emulator did not start: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        }
+        Err(e) => skip(&format!("cannot run {}: {e}", script().display())),
+    }
+}
+
+#[tokio::test]
+async fn pubsub_publish_pull_and_push_envelope() {
+    let Some(emulator) = pubsub_emulator().await else { return };
+    let base = format!("http://{}", emulator.host);
+    let http = reqwest::Client::new();
+    let project = format!("jobs-{}", free_port());
+    let topic = format!("projects/{project}/topics/jobs");
+    let subscription = format!("projects/{project}/subscriptions/jobs-pull");
+    let res = http.put(format!("{base}/v1/{topic}")).json(&json!({})).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = http
+        .put(format!("{base}/v1/{subscription}"))
+        .json(&json!({"topic": topic, "ackDeadlineSeconds": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let vars = HashMap::from([("PUBSUB_EMULATOR_HOST".to_owned(), emulator.host.clone())]);
+    let queue = PubSubQueue::from_lookup(http.clone(), &topic, &|k: &str| vars.get(k).cloned()).unwrap();
+    assert_eq!(queue.backend(), "pubsub");
+    let jobs: Vec<Job> = (0..3).map(|i| job(i, json!({"users": [i, i + 1]}))).collect();
+    queue.enqueue(jobs[0].clone()).await.unwrap();
+    queue.enqueue_batch(jobs[1..].to_vec()).await.unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let pulled: serde_json::Value = http
+            .post(format!("{base}/v1/{subscription}:pull"))
+            .json(&json!({"maxMessages": 10}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        received.extend(pulled["receivedMessages"].as_array().cloned().unwrap_or_default());
+        if received.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(received.len(), 3);
+    let mut decoded = Vec::new();
+    for r in &received {
+        let message = &r["message"];
+        assert_eq!(message["attributes"]["kind"], "test.job");
+        // The push envelope Pub/Sub POSTs to a push endpoint, around the pulled message.
+        let push = json!({
+            "message": {
+                "data": message["data"],
+                "attributes": message["attributes"],
+                "messageId": message["messageId"],
+                "message_id": message["messageId"],
+                "publishTime": message["publishTime"],
+                "publish_time": message["publishTime"],
+            },
+            "subscription": subscription,
+        });
+        let job = job_from_pubsub_push(push.to_string().as_bytes()).unwrap();
+        assert_eq!(message["attributes"]["id"], job.id.as_str());
+        decoded.push(job);
+    }
+    decoded.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(decoded, jobs);
+
+    // A topic that does not exist: Google's error shape comes through.
+    let missing = PubSubQueue::new(http, &base, &format!("projects/{project}/topics/none"), false).unwrap();
+    match missing.enqueue(job(9, json!({}))).await {
+        Err(JobError::Provider { backend, status, code, detail }) => {
+            assert_eq!((backend, status, code.as_str()), ("pubsub", Some(404), "NOT_FOUND"));
+            assert_eq!(detail, "Topic not found", "the emulator's message");
+        }
+        other => panic!("expected Provider, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- Pub/Sub push envelope
+
+fn push_body(data: &[u8], delivery_attempt: Option<u32>) -> Vec<u8> {
+    let mut envelope = json!({
+        "message": {"data": BASE64.encode(data), "attributes": {"kind": "test.job"}, "messageId": "136969346945",
+                    "publishTime": "2026-11-29T21:00:00.000Z"},
+        "subscription": "projects/p1/subscriptions/jobs-push",
+    });
+    if let Some(n) = delivery_attempt {
+        envelope["deliveryAttempt"] = json!(n);
+    }
+    envelope.to_string().into_bytes()
+}
+
+#[test]
+fn push_envelope_parsing() {
+    let j = job(4, json!({"week": "2026-W48"}));
+    let body = j.to_body(usize::MAX).unwrap();
+    assert_eq!(job_from_pubsub_push(&push_body(body.as_bytes(), None)).unwrap(), j);
+    assert_eq!(job_from_pubsub_push(&push_body(body.as_bytes(), Some(4))).unwrap().attempt, 4);
+    for bad in [
+        b"not json".to_vec(),
+        br#"{"message": {"attributes": {}}, "subscription": "s"}"#.to_vec(),
+        br#"{"message": {"data": "%%%"}, "subscription": "s"}"#.to_vec(),
+        push_body(b"{\"no\": \"job\"}", None),
+    ] {
+        assert!(
+            matches!(job_from_pubsub_push(&bad), Err(JobError::BadMessage(_))),
+            "{}",
+            String::from_utf8_lossy(&bad)
+        );
+    }
+}
+
+#[tokio::test]
+async fn push_outcomes_map_to_ack_and_nack_statuses() {
+    let rec = Recorder::default();
+    let status =
+        |payload: serde_json::Value| push_body(job(1, payload).to_body(usize::MAX).unwrap().as_bytes(), Some(2));
+    assert_eq!(handle_pubsub_push(&status(json!({})), &rec).await, 204);
+    assert_eq!(handle_pubsub_push(&status(json!({"fail": "permanent"})), &rec).await, 204);
+    assert_eq!(handle_pubsub_push(&status(json!({"fail": "retryable"})), &rec).await, 503);
+    assert_eq!(handle_pubsub_push(&status(json!({"fail": "panic"})), &rec).await, 503);
+    assert_eq!(handle_pubsub_push(b"{}", &rec).await, 400);
+    assert_eq!(rec.calls(), vec![("job:01".to_owned(), 2); 4]);
 }
