@@ -11,6 +11,7 @@ pub mod domain;
 pub mod grading;
 pub mod http;
 pub mod irt;
+pub mod jobs;
 pub mod problem;
 pub mod quota;
 pub mod pagination;
