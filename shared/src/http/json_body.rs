@@ -1,6 +1,7 @@
 //! A JSON body extractor whose rejections are problem details: 415 without a JSON content
 //! type, 413 over the size limit, 400 `malformed_body` for bad syntax, a non-object body or a
-//! schema mismatch.
+//! schema mismatch. A schema mismatch names the field path (`size`, `answers[2].seconds`) in
+//! the detail and in the problem's `field` member, as serde_path_to_error tracks it.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -49,8 +50,25 @@ where
         if !v.is_object() {
             return Err(Problem::new(ErrorCode::MalformedBody, "the body must be a JSON object"));
         }
-        serde_json::from_value(v)
-            .map(ApiJson)
-            .map_err(|e| Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema: {e}")))
+        from_value(v).map(ApiJson)
     }
+}
+
+/// Deserializes `T` from a JSON value; a mismatch is a 400 `malformed_body` problem whose
+/// detail starts with the path of the offending field (`answers[2].seconds`) and whose `field`
+/// member holds that path (absent when the body as a whole is wrong).
+///
+/// # Errors
+/// The problem described above.
+pub fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema: {inner}"))
+        } else {
+            Problem::new(ErrorCode::MalformedBody, format!("body does not match the schema at `{path}`: {inner}"))
+                .with("field", path)
+        }
+    })
 }

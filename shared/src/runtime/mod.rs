@@ -1,13 +1,22 @@
 //! The runtime adapter: one router, two ways to serve it.
 //!
-//! * On AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is set, also under `cargo lambda watch`), the
-//!   router runs under lambda_http, which accepts API Gateway REST (v1) and HTTP API (v2)
-//!   events, ALB events and Lambda function URLs.
+//! * On AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is set, also under `cargo lambda watch`), our
+//!   own adapter over `lambda_runtime` ([`lambda`]) receives each event as raw JSON, answers
+//!   API Gateway REST (v1) and HTTP API (v2) events, Lambda function URLs and ALB events with
+//!   the router on every stage name, and passes any other event to the binary's
+//!   [`LambdaEventHandler`] (see [`start_with`]).
 //! * Elsewhere (Cloud Run, a VM, a laptop) it serves HTTP/1.1 on `0.0.0.0:$PORT` and shuts
 //!   down gracefully on SIGTERM (Cloud Run sends it 10 s before SIGKILL) or Ctrl-C, finishing
 //!   requests in flight.
 
+pub mod lambda;
+pub mod lambda_event;
+pub mod lambda_response;
+pub mod stage;
+pub mod uri_escape;
+
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
@@ -15,6 +24,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{AppState, with_common_layers};
+pub use lambda::{EventError, LambdaApp, LambdaEventHandler};
 
 /// True when running inside a Lambda execution environment.
 pub fn on_lambda() -> bool {
@@ -61,8 +71,16 @@ pub async fn serve_http(app: Router, listener: TcpListener) -> anyhow::Result<()
 /// # Errors
 /// Runtime or bind errors.
 pub async fn run(app: Router, port: u16) -> anyhow::Result<()> {
+    run_with(app, port, None).await
+}
+
+/// [`run`], with `events` answering the non-HTTP events on Lambda (unused over plain HTTP).
+///
+/// # Errors
+/// Runtime or bind errors.
+pub async fn run_with(app: Router, port: u16, events: Option<Arc<dyn LambdaEventHandler>>) -> anyhow::Result<()> {
     if on_lambda() {
-        lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+        lambda::run_lambda(LambdaApp::new(app, events)).await
     } else {
         let addr = SocketAddr::from(([0, 0, 0, 0], port));
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
@@ -87,6 +105,31 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
 /// # Errors
 /// Configuration, start-up or runtime errors (printed by `main`).
 pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
+    start_with_state(routes, |_| None).await
+}
+
+/// [`start`] for a binary that also takes non-HTTP Lambda events (an SQS batch, an
+/// EventBridge schedule, a Pub/Sub envelope): `events` gets every event that is not an HTTP
+/// request.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_with(
+    routes: fn() -> Router<AppState>,
+    events: Option<Arc<dyn LambdaEventHandler>>,
+) -> anyhow::Result<()> {
+    start_with_state(routes, move |_| events).await
+}
+
+/// [`start_with`] for an event handler that needs the application state (the store, the
+/// clock): `events` builds it once the state exists.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_with_state(
+    routes: fn() -> Router<AppState>,
+    events: impl FnOnce(&AppState) -> Option<Arc<dyn LambdaEventHandler>>,
+) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     crate::telemetry::init(config.log_format);
     let state = crate::startup::build_state(&config).await?;
@@ -95,5 +138,6 @@ pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
     {
         tracing::info!(questions = n, file = %seed.display(), "seeded question bank");
     }
-    run(with_common_layers(routes(), state), config.port).await
+    let events = events(&state);
+    run_with(with_common_layers(routes(), state), config.port, events).await
 }
