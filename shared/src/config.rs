@@ -66,6 +66,17 @@ pub struct Config {
     pub log_format: LogFormat,
     /// JSONL bank to import at start when the store has no bank (`JEEVIBE_SEED_FILE`).
     pub seed_file: Option<PathBuf>,
+    /// Gemini client (`GEMINI_*`), used by snap-solve.
+    pub gemini: crate::ai::GeminiConfig,
+    /// OpenAI-compatible chat client and per-tier tutor settings (`OPENAI_*`, `TUTOR_*`).
+    pub openai: crate::ai::OpenAiConfig,
+    /// Snap image storage (`SNAP_IMAGES_*`).
+    pub objects: crate::objects::ObjectsConfig,
+    /// Job queue (`JOB_QUEUE`, `JOB_QUEUE_URL`, `JOB_QUEUE_TOPIC`, `JOB_WORKERS`).
+    pub jobs: crate::jobs::JobsConfig,
+    /// How long `POST /v1/snaps` waits for the solution before answering `202 Accepted`
+    /// (`SNAP_SYNC_WAIT_MS`, default 20000: the seed's image-processing timeout; 100–60000).
+    pub snap_sync_wait: Duration,
 }
 
 /// All configuration problems found, one per line.
@@ -174,6 +185,29 @@ impl Config {
             }
         };
         let seed_file = get("JEEVIBE_SEED_FILE").map(PathBuf::from);
+        let gemini = crate::ai::GeminiConfig::from_lookup(&get).unwrap_or_else(|e| {
+            errors.extend(e);
+            crate::ai::GeminiConfig::default()
+        });
+        let openai = crate::ai::OpenAiConfig::from_lookup(&get).unwrap_or_else(|e| {
+            errors.extend(e);
+            crate::ai::OpenAiConfig::default()
+        });
+        let objects = crate::objects::ObjectsConfig::from_lookup(&get).unwrap_or_else(|e| {
+            errors.extend(e);
+            crate::objects::ObjectsConfig::default()
+        });
+        let jobs = crate::jobs::JobsConfig::from_lookup(&get).unwrap_or_else(|e| {
+            errors.extend(e);
+            crate::jobs::JobsConfig::default()
+        });
+        let snap_sync_wait = Duration::from_millis(number(
+            &get,
+            "SNAP_SYNC_WAIT_MS",
+            20_000u64,
+            |v| (100..=60_000).contains(v),
+            &mut errors,
+        ));
         if errors.is_empty() {
             Ok(Config {
                 port,
@@ -187,6 +221,11 @@ impl Config {
                 store_timeout,
                 log_format,
                 seed_file,
+                gemini,
+                openai,
+                objects,
+                jobs,
+                snap_sync_wait,
             })
         } else {
             Err(ConfigError(errors))

@@ -11,7 +11,12 @@ use crate::auth::{DevKeys, KeySource, KeyStore, TokenVerifier};
 use crate::bank::{BankCache, parse_jsonl, storage};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthKeysConfig, Config, StoreConfig};
+use crate::ai::{GeminiClient, OpenAiClient};
 use crate::http::AppState;
+use crate::http::state::SnapSettings;
+use crate::images::ImageLimits;
+use crate::jobs::JobDispatcher;
+use crate::objects::ObjectStorage;
 use crate::store::sqlite::SqliteStore;
 use crate::store::timeout::TimeoutStore;
 use crate::store::{DocumentStore, Store};
@@ -60,17 +65,26 @@ pub fn key_source(config: &Config) -> anyhow::Result<KeySource> {
 /// When the store or key source cannot be set up.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let store = open_store(config).await?;
-    state_with(config, store, Arc::new(SystemClock))
+    state_with(config, store, Arc::new(SystemClock)).await
 }
 
-/// Builds the state around an existing store and clock (tests).
+/// Builds the state around an existing store and clock (tests), and registers the job
+/// handlers every instance runs (`snap.solve`).
 ///
 /// # Errors
-/// When the key source cannot be set up.
-pub fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// When the key source, the image storage or the job queue cannot be set up.
+pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let keys = Arc::new(KeyStore::new(key_source(config)?, KEY_REFRESH_COOLDOWN));
     let verifier = Arc::new(TokenVerifier::new(&config.firebase_project_id, keys, config.clock_skew, clock.clone()));
-    Ok(AppState {
+    let objects = ObjectStorage::from_config(&config.objects).context("snap image storage (SNAP_IMAGES_URL)")?;
+    let job_handlers = Arc::new(JobDispatcher::default());
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let jobs = config
+        .jobs
+        .build(job_handlers.clone(), reqwest::Client::new(), &env)
+        .await
+        .context("job queue (JOB_QUEUE)")?;
+    let state = AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
         profiles: crate::http::state::profile_cache(),
         user_locks: Arc::default(),
@@ -79,7 +93,28 @@ pub fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyho
         clock,
         quiz_ttl: config.quiz_ttl,
         max_body_bytes: config.max_body_bytes,
-    })
+        gemini: GeminiClient::new(config.gemini.clone()),
+        openai: OpenAiClient::new(config.openai.clone()),
+        objects,
+        jobs,
+        job_handlers,
+        snaps: SnapSettings {
+            sync_wait: config.snap_sync_wait,
+            image_limits: ImageLimits::default(),
+            url_ttl: config.objects.url_ttl,
+        },
+    };
+    register_jobs(&state);
+    Ok(state)
+}
+
+/// Registers the handlers of every job kind with the state's dispatcher.
+pub fn register_jobs(state: &AppState) {
+    let solver = crate::snap::solve::Solver { store: state.store.clone(), bank: state.bank.clone(), ai: state.gemini.clone() };
+    state.job_handlers.register(
+        crate::snap::job::KIND,
+        Arc::new(crate::snap::job::SolveJobHandler { solver, images: state.objects.clone(), clock: state.clock.clone() }),
+    );
 }
 
 /// Validates a JSONL bank file and imports it.

@@ -112,7 +112,7 @@ impl TestApp {
         tweak(&mut config);
         let clock = FixedClock::at(default_now());
         let store: Store = Arc::new(crate::store::timeout::TimeoutStore::new(store, config.store_timeout));
-        let state = crate::startup::state_with(&config, store.clone(), Arc::new(clock.clone())).expect("state");
+        let state = crate::startup::state_with(&config, store.clone(), Arc::new(clock.clone())).await.expect("state");
         let app = with_common_layers(routes, state);
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -27,7 +27,7 @@ async fn whoami(user: AuthUser) -> String {
 async fn app(events: Option<Arc<dyn LambdaEventHandler>>) -> (LambdaApp, String) {
     let (config, keys, _dir) = keyed_config();
     let clock = shared::clock::FixedClock::at(default_now());
-    let state = shared::startup::state_with(&config, test_store().await, Arc::new(clock)).unwrap();
+    let state = shared::startup::state_with(&config, test_store().await, Arc::new(clock)).await.unwrap();
     let routes: Router<AppState> = Router::new().route("/v1/whoami", get(whoami));
     let token = keys.mint(TEST_PROJECT, "adapter-user", Tier::Free, default_now().timestamp(), 3600).unwrap();
     (LambdaApp::new(with_common_layers(routes, state), events), token)

@@ -19,7 +19,7 @@ use tower::ServiceExt;
 async fn app() -> (Router, String) {
     let (config, keys, _) = shared::testing::keyed_config();
     let state =
-        shared::startup::state_with(&config, shared::testing::test_store().await, Arc::new(SystemClock)).unwrap();
+        shared::startup::state_with(&config, shared::testing::test_store().await, Arc::new(SystemClock)).await.unwrap();
     let token = keys.mint(TEST_PROJECT, "cost-user", Tier::Free, chrono::Utc::now().timestamp(), 3600).unwrap();
     (with_common_layers(all_in_one::router(), state), token)
 }

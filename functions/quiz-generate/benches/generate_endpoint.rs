@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
     let app = rt.block_on(async {
         let store: Store = Arc::new(SqliteStore::in_memory().unwrap());
         shared::bank::storage::import(store.as_ref(), &shared::bank::synthetic::generate(8_000, 42)).await.unwrap();
-        let state = shared::startup::state_with(&config, store, Arc::new(SystemClock)).unwrap();
+        let state = shared::startup::state_with(&config, store, Arc::new(SystemClock)).await.unwrap();
         state.bank.get().await.unwrap();
         with_common_layers(quiz_generate::router(), state)
     });

@@ -29,6 +29,29 @@ pub struct AppState {
     pub quiz_ttl: Duration,
     /// Largest accepted body, bytes.
     pub max_body_bytes: usize,
+    /// Gemini client (snap-solve).
+    pub gemini: crate::ai::GeminiClient,
+    /// OpenAI-compatible chat client (tutor-chat).
+    pub openai: crate::ai::OpenAiClient,
+    /// Snap image storage.
+    pub objects: crate::objects::ObjectStorage,
+    /// Job queue (in-process, SQS or Pub/Sub).
+    pub jobs: Arc<dyn crate::jobs::JobQueue>,
+    /// Handlers of this instance's jobs, by kind (also fed by SQS batches and Pub/Sub pushes).
+    pub job_handlers: Arc<crate::jobs::JobDispatcher>,
+    /// Snap-solve settings.
+    pub snaps: SnapSettings,
+}
+
+/// Settings of snap-solve.
+#[derive(Clone, Debug)]
+pub struct SnapSettings {
+    /// How long the request waits for the solution before `202 Accepted`.
+    pub sync_wait: Duration,
+    /// Image limits (bytes, dimensions, prepared size).
+    pub image_limits: crate::images::ImageLimits,
+    /// Lifetime of image URLs.
+    pub url_ttl: Duration,
 }
 
 /// Per-instance copies of user documents (the seed's "cache user profiles, 5 min TTL"). Reads

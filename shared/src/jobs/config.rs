@@ -44,6 +44,13 @@ pub struct JobsConfig {
     pub workers: usize,
 }
 
+impl Default for JobsConfig {
+    /// In-process with 4 workers.
+    fn default() -> Self {
+        JobsConfig { queue: JobQueueConfig::InProcess, workers: 4 }
+    }
+}
+
 impl JobsConfig {
     /// Reads the variables in the module docs through `get`.
     ///

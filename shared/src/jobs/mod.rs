@@ -14,15 +14,19 @@
 //! environment is frozen after its response and would lose it.
 
 mod config;
+mod dispatch;
 mod error;
 mod in_process;
+mod lambda_events;
 pub mod job;
 mod pubsub;
 mod queue;
 mod sqs;
 
 pub use config::{JobQueueConfig, JobsConfig};
+pub use dispatch::JobDispatcher;
 pub use error::{FailedJob, JobError, JobFailure};
+pub use lambda_events::{JobEvents, is_sqs_event};
 pub use in_process::{DeadLetter, InProcessOptions, InProcessQueue};
 pub use job::{Job, PUBSUB_MAX_BODY_BYTES, PUBSUB_MAX_MESSAGE_BYTES, SQS_MAX_MESSAGE_BYTES};
 pub use pubsub::{

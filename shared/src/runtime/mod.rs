@@ -100,12 +100,13 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
 }
 
 /// The whole `main` of a function binary: read and validate the configuration, set up
-/// logging and state, build the function's routes, and run.
+/// logging and state, build the function's routes, and run. On Lambda, SQS batches of jobs
+/// (e.g. `snap.solve` after a `202`) are taken by the same binary ([`crate::jobs::JobEvents`]).
 ///
 /// # Errors
 /// Configuration, start-up or runtime errors (printed by `main`).
 pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
-    start_with_state(routes, |_| None).await
+    start_with_state(routes, |state| Some(Arc::new(crate::jobs::JobEvents(state.job_handlers.clone())))).await
 }
 
 /// [`start`] for a binary that also takes non-HTTP Lambda events (an SQS batch, an

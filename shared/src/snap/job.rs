@@ -18,7 +18,8 @@ use crate::records::snap::{SnapDoc, SnapStatus};
 /// Job kind.
 pub const KIND: &str = "snap.solve";
 
-/// Attempts a job makes (queue deliveries) before the snap is failed and released.
+/// Deliveries of a job (its `attempt` counts from 1) after which a retryable failure fails the
+/// snap and releases it instead of asking for another delivery.
 pub const MAX_ATTEMPTS: u32 = 3;
 
 /// Payload of a `snap.solve` job.
@@ -31,12 +32,7 @@ pub struct SolveJob {
 impl SolveJob {
     /// The job envelope (its id dedups deliveries of the same snap).
     pub fn job(&self) -> Job {
-        Job {
-            kind: KIND.to_owned(),
-            id: format!("{KIND}:{}", self.snap_id),
-            payload: serde_json::to_value(self).unwrap_or_default(),
-            attempt: 0,
-        }
+        Job::new(KIND, format!("{KIND}:{}", self.snap_id), serde_json::to_value(self).unwrap_or_default())
     }
 }
 
@@ -51,7 +47,7 @@ pub struct SolveJobHandler {
 }
 
 fn failure(retryable: bool, detail: impl Into<String>) -> JobFailure {
-    JobFailure { retryable, detail: detail.into() }
+    if retryable { JobFailure::retryable(detail) } else { JobFailure::permanent(detail) }
 }
 
 #[async_trait::async_trait]
@@ -75,7 +71,7 @@ impl JobHandler for SolveJobHandler {
             Err(e) => return Err(failure(true, e.to_string())),
         };
         let attempt_no = snap.attempts + 1;
-        let final_attempt = job.attempt + 1 >= MAX_ATTEMPTS;
+        let final_attempt = job.attempt >= MAX_ATTEMPTS;
         let clock = self.clock.clone();
         match self
             .solver
