@@ -27,5 +27,7 @@ pub mod testing;
 #[cfg(feature = "testing")]
 pub mod testing_gemini;
 #[cfg(feature = "testing")]
+pub mod testing_openai;
+#[cfg(feature = "testing")]
 pub mod testing_lambda;
 pub mod user_lock;

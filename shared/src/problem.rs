@@ -92,6 +92,12 @@ pub enum ErrorCode {
     AiTruncated,
     /// 504: the AI call did not finish within its deadline (30 s by default).
     AiTimeout,
+    /// 503: the AI provider account's quota or credit is exhausted (OpenAI 429
+    /// `insufficient_quota`): not retried; needs billing attention, not a wait.
+    AiQuotaExhausted,
+    /// 502: the AI model's streamed answer was cut off (connection dropped, or the stream ended
+    /// without its end marker); the partial answer is not complete.
+    AiInterrupted,
 }
 
 impl ErrorCode {
@@ -122,6 +128,8 @@ impl ErrorCode {
             AiBlocked => StatusCode::UNPROCESSABLE_ENTITY,
             AiBadOutput | AiTruncated => StatusCode::BAD_GATEWAY,
             AiTimeout => StatusCode::GATEWAY_TIMEOUT,
+            AiQuotaExhausted => StatusCode::SERVICE_UNAVAILABLE,
+            AiInterrupted => StatusCode::BAD_GATEWAY,
         }
     }
 

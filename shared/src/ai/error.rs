@@ -53,6 +53,59 @@ pub enum AiError {
         /// Time until the breaker lets a call through.
         retry_after: Duration,
     },
+    /// No API key in the environment variable `variable` (e.g. `OPENAI_API_KEY`); no call was
+    /// made. (The Gemini client reports [`AiError::NotConfigured`].)
+    #[error("the AI provider is not configured ({variable} is not set)")]
+    MissingApiKey {
+        /// The variable that holds the key.
+        variable: &'static str,
+    },
+    /// The provider account's quota or credit is exhausted (OpenAI: 429 with type or code
+    /// `insufficient_quota`, <https://platform.openai.com/docs/guides/error-codes>). Not retried:
+    /// waiting does not help.
+    #[error("the AI provider account's quota is exhausted: {detail}")]
+    QuotaExhausted {
+        /// Provider message (logged; not sent to clients).
+        detail: String,
+    },
+    /// A streamed answer ended before its end marker: the connection dropped mid-body, the
+    /// stream ended without `data: [DONE]`, or the provider sent an error event mid-stream. What
+    /// was received is not a complete answer.
+    #[error("the AI answer stream was interrupted: {detail}")]
+    Interrupted {
+        /// What happened (logged; not sent to clients).
+        detail: String,
+    },
+}
+
+impl AiError {
+    /// Short snake_case name of the outcome, for the one log line per AI call.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AiError::NotConfigured | AiError::MissingApiKey { .. } => "not_configured",
+            AiError::Blocked { .. } => "blocked",
+            AiError::MaxTokens => "max_tokens",
+            AiError::BadOutput { .. } => "bad_output",
+            AiError::RateLimited { .. } => "rate_limited",
+            AiError::Unavailable { .. } => "unavailable",
+            AiError::Timeout => "timeout",
+            AiError::CircuitOpen { .. } => "circuit_open",
+            AiError::QuotaExhausted { .. } => "quota_exhausted",
+            AiError::Interrupted { .. } => "interrupted",
+        }
+    }
+}
+
+/// An error with its sources, for the log (reqwest's top-level message hides the cause).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
 }
 
 /// Whole seconds for `Retry-After`, rounded up, at least 1.
@@ -61,9 +114,10 @@ fn seconds(d: Duration) -> u64 {
 }
 
 impl From<AiError> for Problem {
-    /// `ai_unavailable` 503 (NotConfigured, CircuitOpen, RateLimited, Unavailable; with
-    /// `Retry-After` when a wait is known), `ai_blocked` 422, `ai_bad_output` 502,
-    /// `ai_truncated` 502, `ai_timeout` 504. Provider messages stay in the log.
+    /// `ai_unavailable` 503 (NotConfigured, MissingApiKey, CircuitOpen, RateLimited,
+    /// Unavailable; with `Retry-After` when a wait is known), `ai_quota_exhausted` 503,
+    /// `ai_blocked` 422, `ai_bad_output` 502, `ai_truncated` 502, `ai_interrupted` 502,
+    /// `ai_timeout` 504. Provider messages stay in the log.
     fn from(e: AiError) -> Self {
         match e {
             AiError::NotConfigured => Problem::new(
@@ -103,6 +157,17 @@ impl From<AiError> for Problem {
                 Problem::new(ErrorCode::AiTruncated, "the AI model's answer was too long and was cut off")
             }
             AiError::Timeout => Problem::new(ErrorCode::AiTimeout, "the AI model did not answer in time"),
+            AiError::MissingApiKey { variable } => Problem::new(
+                ErrorCode::AiUnavailable,
+                format!("the AI service is not configured on this server: {variable} is not set"),
+            ),
+            AiError::QuotaExhausted { .. } => Problem::new(
+                ErrorCode::AiQuotaExhausted,
+                "the AI provider account's quota is exhausted; the server's AI billing needs attention",
+            ),
+            AiError::Interrupted { .. } => {
+                Problem::new(ErrorCode::AiInterrupted, "the AI model's answer was interrupted; please try again")
+            }
         }
     }
 }
@@ -132,6 +197,9 @@ mod tests {
             (AiError::BadOutput { detail: "x".into() }, ErrorCode::AiBadOutput, None),
             (AiError::MaxTokens, ErrorCode::AiTruncated, None),
             (AiError::Timeout, ErrorCode::AiTimeout, None),
+            (AiError::MissingApiKey { variable: "OPENAI_API_KEY" }, ErrorCode::AiUnavailable, None),
+            (AiError::QuotaExhausted { detail: "x".into() }, ErrorCode::AiQuotaExhausted, None),
+            (AiError::Interrupted { detail: "x".into() }, ErrorCode::AiInterrupted, None),
         ];
         for (e, code, retry_after) in cases {
             let p = Problem::from(e.clone());
@@ -145,6 +213,12 @@ mod tests {
         assert_eq!(ErrorCode::AiTruncated.status(), StatusCode::BAD_GATEWAY);
         assert_eq!(ErrorCode::AiTimeout.status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(ErrorCode::AiBadOutput.as_str(), "ai_bad_output");
+        assert_eq!(ErrorCode::AiQuotaExhausted.as_str(), "ai_quota_exhausted");
+        assert_eq!(ErrorCode::AiQuotaExhausted.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ErrorCode::AiInterrupted.as_str(), "ai_interrupted");
+        assert_eq!(ErrorCode::AiInterrupted.status(), StatusCode::BAD_GATEWAY);
+        let p = Problem::from(AiError::MissingApiKey { variable: "OPENAI_API_KEY" });
+        assert!(p.details().detail.contains("OPENAI_API_KEY"));
         let p = Problem::from(AiError::NotConfigured);
         assert!(p.details().detail.contains("GEMINI_API_KEY"));
     }

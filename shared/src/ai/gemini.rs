@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use super::error::error_chain;
 use super::gemini_wire::{
     BLOCKING_FINISH_REASONS, Blob, Content, ErrorEnvelope, GenerateContentRequest, GenerateContentResponse,
     GenerationConfig, Part, UsageMetadata,
@@ -208,17 +209,7 @@ impl GeminiClient {
             CallError::DeadlineExceeded => AiError::Timeout,
             CallError::Failed(a) => a.into_ai_error(),
         });
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(AiError::NotConfigured) => "not_configured",
-            Err(AiError::Blocked { .. }) => "blocked",
-            Err(AiError::MaxTokens) => "max_tokens",
-            Err(AiError::BadOutput { .. }) => "bad_output",
-            Err(AiError::RateLimited { .. }) => "rate_limited",
-            Err(AiError::Unavailable { .. }) => "unavailable",
-            Err(AiError::Timeout) => "timeout",
-            Err(AiError::CircuitOpen { .. }) => "circuit_open",
-        };
+        let outcome = result.as_ref().err().map_or("ok", AiError::outcome);
         let error = result.as_ref().err().map(ToString::to_string);
         tracing::info!(
             model = %usage.model,
@@ -311,16 +302,4 @@ impl GeminiClient {
 
 fn text_part(text: String) -> Part {
     Part { text: Some(text), ..Part::default() }
-}
-
-/// An error with its sources, for the log (reqwest's top-level message hides the cause).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s
 }
