@@ -18,10 +18,11 @@ pub mod pagination;
 pub mod records;
 pub mod resilience;
 pub mod runtime;
-// pub mod snap;
+pub mod snap;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tutor;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "testing")]

@@ -145,7 +145,7 @@ pub async fn post_message(
     validate(&body.content)?;
     let key = idempotency_key(&headers)?;
     if !state.openai.configured() {
-        return Err(shared::ai::AiError::NotConfigured.into());
+        return Err(shared::ai::AiError::MissingApiKey { variable: "OPENAI_API_KEY" }.into());
     }
     let turn_id = match &key {
         Some(k) => TurnId::for_idempotency_key(&user.uid, &format!("{id}\u{0}{k}")),

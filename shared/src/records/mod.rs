@@ -1,8 +1,9 @@
 //! The documents the functions read and write, as typed records, with their paths.
 //! `docs/data-model.md` describes the same model for operators.
 
+pub mod conversation;
 pub mod quiz;
-// pub mod snap;
+pub mod snap;
 pub mod user;
 pub mod weekly;
 
