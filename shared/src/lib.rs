@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod grading;
 pub mod http;
+pub mod images;
 pub mod irt;
 pub mod problem;
 pub mod quota;

@@ -62,6 +62,13 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// 500: a bug; details are in the log only.
     Internal,
+    /// 415: the uploaded photo is not JPEG, PNG, WebP or HEIC/HEIF (decided from its bytes).
+    UnsupportedImage,
+    /// 422: the photo's declared dimensions exceed the limits (side or pixel count; a
+    /// decompression bomb).
+    ImageDimensions,
+    /// 422: the photo is truncated or cannot be decoded.
+    ImageUnreadable,
 }
 
 impl ErrorCode {
@@ -84,6 +91,8 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             StoreUnavailable | AuthKeysUnavailable | QuestionBankEmpty => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            UnsupportedImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
