@@ -11,6 +11,7 @@ pub mod grading;
 pub mod http;
 pub mod images;
 pub mod irt;
+pub mod objects;
 pub mod problem;
 pub mod quota;
 pub mod records;
