@@ -12,7 +12,7 @@ use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::signer::Signer;
-use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
+use object_store::{Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 
 use super::config::{ObjectsConfig, ObjectsLocation, ProviderOptions};
 use super::error::ObjectError;
@@ -64,12 +64,16 @@ fn s3(bucket: &str, options: &ProviderOptions) -> Result<object_store::aws::Amaz
     Ok(builder.build()?)
 }
 
-/// Builds the Cloud Storage client from `GOOGLE_*` options.
+/// Builds the Cloud Storage client from `GOOGLE_*` options; an `http://` `GOOGLE_BASE_URL` (a
+/// local emulator) is allowed.
 fn gcs(bucket: &str, options: &ProviderOptions) -> Result<object_store::gcp::GoogleCloudStorage, ObjectError> {
     let mut builder = GoogleCloudStorageBuilder::new().with_bucket_name(bucket);
     for (name, value) in &options.0 {
         let key = name.to_ascii_lowercase().parse().map_err(|e| ObjectError::Config(format!("{name}: {e}")))?;
         builder = builder.with_config(key, value);
+    }
+    if options.get("GOOGLE_BASE_URL").is_some_and(|u| u.starts_with("http://")) {
+        builder = builder.with_client_options(ClientOptions::new().with_allow_http(true));
     }
     Ok(builder.build()?)
 }
