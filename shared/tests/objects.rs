@@ -327,3 +327,158 @@ async fn s3_errors_are_backend_errors() {
     let problem = shared::problem::Problem::from(e);
     assert_eq!(problem.details().code.as_str(), "store_unavailable");
 }
+
+/// What the Cloud Storage server below holds and saw.
+#[derive(Default)]
+struct GcsState {
+    objects: std::sync::Mutex<HashMap<String, (Bytes, String, u64)>>,
+    authorizations: std::sync::Mutex<Vec<String>>,
+}
+
+type Gcs = std::sync::Arc<GcsState>;
+
+/// The XML API's error body (Cloud Storage docs, "XML API error responses").
+fn gcs_error(status: StatusCode, code: &str, message: &str) -> axum::response::Response {
+    let body =
+        format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>");
+    (status, [(header::CONTENT_TYPE, "application/xml; charset=UTF-8")], body).into_response()
+}
+
+/// `PUT|GET|DELETE /{bucket}/{object}` of the Cloud Storage XML API, one bucket, with the
+/// headers object_store reads (ETag, Last-Modified, Content-Length, x-goog-generation).
+async fn gcs_object(
+    State(gcs): State<Gcs>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+    Path((bucket, object)): Path<(String, String)>,
+    body: Bytes,
+) -> axum::response::Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    gcs.authorizations.lock().unwrap().push(auth.clone());
+    if !auth.starts_with("Bearer ") {
+        return gcs_error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication required.");
+    }
+    if bucket != "snap-images" {
+        return gcs_error(StatusCode::NOT_FOUND, "NoSuchBucket", "The specified bucket does not exist.");
+    }
+    let mut objects = gcs.objects.lock().unwrap();
+    let no_such_key = || gcs_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+    match method {
+        axum::http::Method::PUT => {
+            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let generation = objects.values().map(|o| o.2).max().unwrap_or(1_700_000_000_000_000) + 1;
+            objects.insert(object, (body, content_type, generation));
+            let etag = format!("\"{generation:x}\"");
+            (
+                StatusCode::OK,
+                [(header::ETAG, etag), (header::HeaderName::from_static("x-goog-generation"), generation.to_string())],
+            )
+                .into_response()
+        }
+        axum::http::Method::GET => match objects.get(&object) {
+            Some((bytes, content_type, generation)) => (
+                StatusCode::OK,
+                [
+                    (header::ETAG, format!("\"{generation:x}\"")),
+                    (header::LAST_MODIFIED, "Sun, 29 Nov 2026 10:00:00 GMT".to_owned()),
+                    (header::CONTENT_TYPE, content_type.clone()),
+                    (header::HeaderName::from_static("x-goog-generation"), generation.to_string()),
+                ],
+                bytes.clone(),
+            )
+                .into_response(),
+            None => no_such_key(),
+        },
+        axum::http::Method::DELETE => match objects.remove(&object) {
+            Some(_) => StatusCode::NO_CONTENT.into_response(),
+            None => no_such_key(),
+        },
+        _ => gcs_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "Method not allowed."),
+    }
+}
+
+/// A service-account key JSON with a fresh RSA-2048 key: object_store signs its bearer JWTs and
+/// V4 URLs with it locally (no token exchange, no IAM call).
+fn service_account_key() -> String {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    let key = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der: Pkcs8V1Der = key.as_der().unwrap();
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+    serde_json::json!({
+        "type": "service_account",
+        "private_key": pem,
+        "private_key_id": "test-key-1",
+        "client_email": "snap-images@jeevibe-test.iam.gserviceaccount.com",
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn gcs_backend_against_a_local_xml_api_server() {
+    let gcs = Gcs::default();
+    let app = axum::Router::new().route("/{bucket}/{*object}", axum::routing::any(gcs_object)).with_state(gcs.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let key = service_account_key();
+    let cfg = config(&[
+        ("SNAP_IMAGES_URL", "gs://snap-images/env"),
+        ("GOOGLE_SERVICE_ACCOUNT_KEY", &key),
+        ("GOOGLE_BASE_URL", &base),
+    ])
+    .unwrap();
+    let storage = ObjectStorage::from_config(&cfg).unwrap();
+    let jpeg = photo();
+    storage.put("snaps/u1/s1.jpg", jpeg.clone(), "image/jpeg").await.unwrap();
+    {
+        let objects = gcs.objects.lock().unwrap();
+        let (bytes, content_type, _) = &objects["env/snaps/u1/s1.jpg"];
+        assert_eq!((bytes, content_type.as_str()), (&jpeg, "image/jpeg"), "prefixed name, stored type");
+    }
+    let auth = gcs.authorizations.lock().unwrap()[0].clone();
+    let jwt_header = auth.strip_prefix("Bearer ").unwrap().split('.').next().unwrap().to_owned();
+    let jwt_header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jwt_header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((jwt_header["alg"].as_str(), jwt_header["kid"].as_str()), (Some("RS256"), Some("test-key-1")));
+
+    assert_eq!(storage.get("snaps/u1/s1.jpg").await.unwrap(), Some(jpeg.clone()));
+    assert_eq!(storage.get("snaps/u1/missing.jpg").await.unwrap(), None);
+
+    // V4 signed URL (Cloud Storage docs, "Signed URLs"), signed locally with the key.
+    let url = storage.url("snaps/u1/s1.jpg", Duration::from_secs(600)).await.unwrap();
+    assert!(url.url.starts_with(&format!("{base}/snap-images/env/snaps/u1/s1.jpg?")), "{}", url.url);
+    for param in [
+        "X-Goog-Algorithm=GOOG4-RSA-SHA256",
+        "X-Goog-Credential=snap-images%40jeevibe-test.iam.gserviceaccount.com",
+        "X-Goog-Expires=600",
+        "X-Goog-SignedHeaders=host",
+        "X-Goog-Signature=",
+    ] {
+        assert!(url.url.contains(param), "{param} in {}", url.url);
+    }
+
+    storage.delete("snaps/u1/s1.jpg").await.unwrap();
+    assert_eq!(storage.get("snaps/u1/s1.jpg").await.unwrap(), None);
+    storage.delete("snaps/u1/s1.jpg").await.unwrap(); // 404 NoSuchKey is fine
+    let keys: Vec<String> = (0..12).map(|i| format!("snaps/u2/s{i}.jpg")).collect();
+    for k in &keys {
+        storage.put(k, Bytes::from(k.clone().into_bytes()), "image/jpeg").await.unwrap();
+    }
+    let mut to_delete = keys.clone();
+    to_delete.push("snaps/u2/never-existed.jpg".into());
+    assert_eq!(storage.delete_many(&to_delete).await.unwrap(), 13);
+    assert!(gcs.objects.lock().unwrap().is_empty());
+
+    // Provider errors surface as Backend errors (a bucket the server does not have).
+    let other = config(&[
+        ("SNAP_IMAGES_URL", "gs://other-bucket"),
+        ("GOOGLE_SERVICE_ACCOUNT_KEY", &key),
+        ("GOOGLE_BASE_URL", &base),
+    ])
+    .unwrap();
+    let e = ObjectStorage::from_config(&other).unwrap().put("a.jpg", jpeg, "image/jpeg").await.unwrap_err();
+    assert!(matches!(e, ObjectError::Backend(_)), "{e:?}");
+}
