@@ -98,6 +98,13 @@ pub enum ErrorCode {
     /// 502: the AI model's streamed answer was cut off (connection dropped, or the stream ended
     /// without its end marker); the partial answer is not complete.
     AiInterrupted,
+    /// 415: the uploaded photo is not JPEG, PNG, WebP or HEIC/HEIF (decided from its bytes).
+    UnsupportedImage,
+    /// 422: the photo's declared dimensions exceed the limits (side or pixel count; a
+    /// decompression bomb).
+    ImageDimensions,
+    /// 422: the photo is truncated or cannot be decoded.
+    ImageUnreadable,
 }
 
 impl ErrorCode {
@@ -130,6 +137,8 @@ impl ErrorCode {
             AiTimeout => StatusCode::GATEWAY_TIMEOUT,
             AiQuotaExhausted => StatusCode::SERVICE_UNAVAILABLE,
             AiInterrupted => StatusCode::BAD_GATEWAY,
+            UnsupportedImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
