@@ -14,7 +14,7 @@ mod messages;
 mod stream;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::post;
 
 use shared::http::AppState;
 

@@ -106,7 +106,23 @@ impl fmt::Debug for ObjectsConfig {
     }
 }
 
+impl Default for ObjectsConfig {
+    /// [`DEFAULT_LOCAL_DIR`], [`DEFAULT_URL_TTL_SECS`], a random signing key per instance.
+    fn default() -> Self {
+        Self::local(DEFAULT_LOCAL_DIR)
+    }
+}
+
 impl ObjectsConfig {
+    /// A local directory backend with the default URL lifetime and a random signing key.
+    pub fn local(dir: impl Into<PathBuf>) -> Self {
+        ObjectsConfig {
+            location: ObjectsLocation::Local { dir: dir.into() },
+            url_ttl: Duration::from_secs(DEFAULT_URL_TTL_SECS),
+            signing_key: None,
+        }
+    }
+
     /// Reads the settings through `get` (the process environment, or a map in tests).
     ///
     /// # Errors
