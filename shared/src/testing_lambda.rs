@@ -34,7 +34,7 @@ pub enum Answer {
     /// A buffered response document or an error document.
     Document(Outcome),
     /// A streamed response (its prelude has arrived; the body may still be coming).
-    Streamed(StreamedInvocation),
+    Streamed(Box<StreamedInvocation>),
 }
 
 type Pending = (String, serde_json::Value, oneshot::Sender<Answer>);
@@ -268,7 +268,7 @@ async fn respond(
         cancel: Some(cancel_tx),
         ended: None,
     };
-    let _ = tx.send(Answer::Streamed(invocation));
+    let _ = tx.send(Answer::Streamed(Box::new(invocation)));
     if !rest.is_empty() {
         let _ = events_tx.send(BodyEvent::Chunk(StreamChunk { bytes: rest, at: prelude_at }));
     }
@@ -374,7 +374,7 @@ impl FakeLambdaRuntime {
     /// When nothing arrives in time, or the function answers with a document instead.
     pub async fn invoke_streaming(&self, event: serde_json::Value) -> StreamedInvocation {
         match self.invoke_answer(event).await {
-            Answer::Streamed(s) => s,
+            Answer::Streamed(s) => *s,
             Answer::Document(outcome) => panic!("the function answered with a document, not a stream: {outcome:?}"),
         }
     }
