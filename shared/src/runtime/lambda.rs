@@ -6,20 +6,22 @@
 //! HTTP events are normalised first (see [`super::lambda_event`] and [`super::stage`]): the
 //! stage is handled the same on every stage name, and text that lambda_http would turn into
 //! an invalid URI or header is escaped or dropped, so every HTTP event gets an HTTP answer
-//! (a refusal is a 4xx problem) and never a panic. The response document is buffered; the
-//! request conversion does not depend on that, so a streaming variant can reuse it.
+//! (a refusal is a 4xx problem) and never a panic. The answer is one buffered document by
+//! default; in [`ResponseMode::Streaming`] HTTP answers are streamed instead (see
+//! [`super::lambda_stream`]).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::response::IntoResponse as _;
-use lambda_http::lambda_runtime::{self, Context, Diagnostic, LambdaEvent, service_fn};
+use lambda_http::lambda_runtime::{self, Context, Diagnostic, FunctionResponse, LambdaEvent, service_fn};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
 use super::lambda_event::{EventKind, HttpEvent, HttpOrigin};
 use super::lambda_response::to_document;
+use super::lambda_stream::{LambdaAnswer, ResponseMode, to_stream};
 use super::stage::{RouteProbe, candidates};
 use crate::problem::{Problem, excerpt};
 
@@ -59,20 +61,50 @@ pub trait LambdaEventHandler: Send + Sync {
     async fn handle(&self, event: Value, ctx: Context) -> Result<Value, EventError>;
 }
 
-/// The dispatcher: an application router, its route probe and the optional event handler.
+/// The dispatcher: an application router, its route probe, the optional event handler and
+/// how HTTP answers are sent.
 #[derive(Clone)]
 pub struct LambdaApp {
     app: Router,
     probe: RouteProbe,
     events: Option<Arc<dyn LambdaEventHandler>>,
+    mode: ResponseMode,
 }
 
 impl LambdaApp {
     /// Dispatches HTTP events to `app` (a router with its state and layers) and other events
-    /// to `events`.
+    /// to `events`; answers are buffered ([`ResponseMode::Buffered`]).
     pub fn new(app: Router, events: Option<Arc<dyn LambdaEventHandler>>) -> Self {
         let probe = RouteProbe::new(&app);
-        Self { app, probe, events }
+        Self { app, probe, events, mode: ResponseMode::Buffered }
+    }
+
+    /// The same dispatcher answering HTTP events in `mode`.
+    #[must_use]
+    pub fn with_response_mode(mut self, mode: ResponseMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How this dispatcher answers HTTP events.
+    pub fn response_mode(&self) -> ResponseMode {
+        self.mode
+    }
+
+    /// Handles one raw event in this dispatcher's [`ResponseMode`]: in streaming mode an HTTP
+    /// event (other than ALB, which cannot stream) gets a streamed answer; everything else gets
+    /// the document [`LambdaApp::handle`] returns.
+    ///
+    /// # Errors
+    /// As [`LambdaApp::handle`].
+    pub async fn answer(&self, event: Value, ctx: Context) -> Result<LambdaAnswer, Diagnostic> {
+        match (self.mode, EventKind::of(&event)) {
+            (ResponseMode::Streaming, EventKind::Http(origin)) if origin != HttpOrigin::Alb => {
+                let res = self.respond(origin, &event, ctx).await;
+                Ok(FunctionResponse::StreamingResponse(to_stream(res)))
+            }
+            _ => self.handle(event, ctx).await.map(FunctionResponse::BufferedResponse),
+        }
     }
 
     /// Handles one raw event.
@@ -97,16 +129,22 @@ impl LambdaApp {
         }
     }
 
-    /// Answers an HTTP event of `origin` with the router; a malformed event gets a 4xx problem.
+    /// Answers an HTTP event of `origin` with the router as a response document; a malformed
+    /// event gets a 4xx problem.
     pub async fn handle_http(&self, origin: HttpOrigin, event: &Value, ctx: Context) -> Value {
-        let res = match self.request(origin, event, ctx).await {
+        to_document(origin, self.respond(origin, event, ctx).await).await
+    }
+
+    /// The router's response to an HTTP event of `origin`, body not yet read; a malformed event
+    /// gets a 4xx problem.
+    pub async fn respond(&self, origin: HttpOrigin, event: &Value, ctx: Context) -> axum::response::Response {
+        match self.request(origin, event, ctx).await {
             Ok(req) => match self.app.clone().oneshot(req).await {
                 Ok(res) => res,
                 Err(never) => match never {},
             },
             Err(problem) => problem.into_response(),
-        };
-        to_document(origin, res).await
+        }
     }
 
     async fn request(
@@ -150,7 +188,8 @@ fn unrecognized(event: &Value) -> Diagnostic {
     }
 }
 
-/// Polls the Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`) and answers every event with `app`.
+/// Polls the Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`) and answers every event with `app`
+/// ([`LambdaApp::answer`], so in the app's [`ResponseMode`]).
 ///
 /// # Errors
 /// Runtime API errors.
@@ -158,7 +197,7 @@ pub async fn run_lambda(app: LambdaApp) -> anyhow::Result<()> {
     let app = Arc::new(app);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = Arc::clone(&app);
-        async move { app.handle(event.payload, event.context).await }
+        async move { app.answer(event.payload, event.context).await }
     }))
     .await
     .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))

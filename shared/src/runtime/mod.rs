@@ -4,7 +4,9 @@
 //!   own adapter over `lambda_runtime` ([`lambda`]) receives each event as raw JSON, answers
 //!   API Gateway REST (v1) and HTTP API (v2) events, Lambda function URLs and ALB events with
 //!   the router on every stage name, and passes any other event to the binary's
-//!   [`LambdaEventHandler`] (see [`start_with`]).
+//!   [`LambdaEventHandler`] (see [`start_with`]). HTTP answers are one buffered document,
+//!   or, with `JEEVIBE_LAMBDA_RESPONSE_STREAMING=true` (for a function URL with `InvokeMode:
+//!   RESPONSE_STREAM`), streamed as they are produced ([`lambda_stream`]).
 //! * Elsewhere (Cloud Run, a VM, a laptop) it serves HTTP/1.1 on `0.0.0.0:$PORT` and shuts
 //!   down gracefully on SIGTERM (Cloud Run sends it 10 s before SIGKILL) or Ctrl-C, finishing
 //!   requests in flight.
@@ -12,6 +14,7 @@
 pub mod lambda;
 pub mod lambda_event;
 pub mod lambda_response;
+pub mod lambda_stream;
 pub mod stage;
 pub mod uri_escape;
 
@@ -25,6 +28,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::{AppState, with_common_layers};
 pub use lambda::{EventError, LambdaApp, LambdaEventHandler};
+pub use lambda_stream::{RESPONSE_STREAMING_ENV, ResponseMode};
 
 /// True when running inside a Lambda execution environment.
 pub fn on_lambda() -> bool {
@@ -75,12 +79,14 @@ pub async fn run(app: Router, port: u16) -> anyhow::Result<()> {
 }
 
 /// [`run`], with `events` answering the non-HTTP events on Lambda (unused over plain HTTP).
+/// On Lambda, [`RESPONSE_STREAMING_ENV`] is read once here and decides the [`ResponseMode`].
 ///
 /// # Errors
-/// Runtime or bind errors.
+/// Runtime or bind errors; an invalid [`RESPONSE_STREAMING_ENV`] value.
 pub async fn run_with(app: Router, port: u16, events: Option<Arc<dyn LambdaEventHandler>>) -> anyhow::Result<()> {
     if on_lambda() {
-        lambda::run_lambda(LambdaApp::new(app, events)).await
+        let mode = ResponseMode::from_env()?;
+        lambda::run_lambda(LambdaApp::new(app, events).with_response_mode(mode)).await
     } else {
         let addr = SocketAddr::from(([0, 0, 0, 0], port));
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
