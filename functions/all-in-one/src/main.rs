@@ -42,6 +42,13 @@ enum Command {
         #[arg(long, env = "JEEVIBE_DEV_KEYS_DIR", default_value = ".dev/keys")]
         keys_dir: PathBuf,
     },
+    /// Delete snaps and tutor conversations whose retention has ended (with their images), and
+    /// release reservations of abandoned pending snaps. Prints a JSON report.
+    Sweep {
+        /// Documents per batch (1-250).
+        #[arg(long, default_value_t = 200)]
+        batch: usize,
+    },
     /// Write a deterministic synthetic bank as JSONL (for benchmarks and load tests).
     GenBank {
         /// Number of questions.
@@ -98,6 +105,17 @@ fn gen_bank(count: usize, seed: u64, out: Option<PathBuf>) -> anyhow::Result<()>
     Ok(())
 }
 
+async fn sweep(batch: usize) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let store = shared::startup::open_store(&config).await?;
+    let images = shared::objects::ObjectStorage::from_config(&config.objects)?;
+    let now = chrono::Utc::now();
+    let snaps = shared::snap::sweep::sweep(store.as_ref(), &images, now, batch).await?;
+    let tutor = shared::tutor::sweep::sweep(store.as_ref(), now, batch).await?;
+    println!("{}", serde_json::json!({"at": now.to_rfc3339(), "snaps": snaps, "tutor": tutor}));
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     shared::runtime::exit_code(run(Cli::parse()).await)
@@ -109,5 +127,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file, check } => import(file, check).await,
         Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),
         Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
+        Command::Sweep { batch } => sweep(batch).await,
     }
 }

@@ -87,3 +87,60 @@ fn serve_refuses_to_start_with_bad_configuration() {
     assert!(!out.status.success());
     assert!(text(&out).contains("AUTH_KEYS_FILE /nonexistent/jwks.json"), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn sweep_deletes_expired_history_and_reports_it() {
+    use shared::records::snap::{SnapDoc, SnapImage, SnapStatus};
+    use shared::store::{DocumentStore, Timestamp, Write, to_fields};
+    let dir = temp_dir();
+    let db = dir.join("jeevibe.db");
+    let images = dir.join("images");
+    let store = shared::store::sqlite::SqliteStore::open(&db).unwrap();
+    let objects = shared::objects::ObjectStorage::from_config(&shared::objects::ObjectsConfig::local(&images)).unwrap();
+    let uid = shared::domain::UserId::parse("sweeper").unwrap();
+    let now = chrono::Utc::now();
+    let mut writes = Vec::new();
+    for (i, age_days) in [10i64, 1].iter().enumerate() {
+        let id = shared::domain::SnapId::generate(&uid);
+        let key = shared::snap::image_key(&id, "image/jpeg");
+        objects.put(&key, vec![0xff, 0xd8, 0xff, i as u8].into(), "image/jpeg").await.unwrap();
+        let created = now - chrono::Duration::days(*age_days);
+        let snap = SnapDoc {
+            uid: uid.to_string(),
+            status: SnapStatus::Solved,
+            created_at: Timestamp(created),
+            updated_at: Timestamp(created),
+            expires_at: shared::snap::reserve::expiry(shared::domain::Tier::Free, created),
+            quota_day: shared::domain::IstDay::of(created),
+            request_hash: "h".into(),
+            idempotency_key: None,
+            image: SnapImage { key, mime_type: "image/jpeg".into(), bytes: 4, width: 1, height: 1 },
+            attempts: 1,
+            solution: None,
+            similar: vec![],
+            usage: None,
+            failure: None,
+        };
+        writes.push(Write::set(SnapDoc::path(&id).unwrap(), to_fields(&snap).unwrap()));
+    }
+    store.commit(writes).await.unwrap();
+    drop(store);
+    let url = format!("file://{}", images.display());
+    let out = jeevibe(&["sweep"], &[("JEEVIBE_SQLITE_PATH", db.to_str().unwrap()), ("SNAP_IMAGES_URL", &url)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["snaps"]["snaps_deleted"], 1, "{report}");
+    assert_eq!(report["snaps"]["images_deleted"], 1);
+    assert_eq!(report["tutor"]["conversations_deleted"], 0);
+    let left: Vec<_> = walk(&images);
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
