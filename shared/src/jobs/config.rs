@@ -23,6 +23,11 @@ use super::sqs::SqsQueue;
 pub enum JobQueueConfig {
     /// [`InProcessQueue`] on this process's runtime.
     InProcess,
+    /// No queue (the default on Lambda when `JOB_QUEUE` is unset: an in-process queue would be
+    /// lost when the execution environment freezes). Enqueueing fails with
+    /// [`JobError::Provider`](super::JobError::Provider), so a snap that outlives the
+    /// synchronous wait is answered 503 and not charged.
+    Disabled,
     /// [`SqsQueue`].
     Sqs {
         /// Queue URL (`JOB_QUEUE_URL`).
@@ -68,7 +73,9 @@ impl JobsConfig {
                 }
             },
         };
-        let queue = match get("JOB_QUEUE").as_deref().unwrap_or("inprocess") {
+        let on_lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
+        let queue = match get("JOB_QUEUE").as_deref().unwrap_or(if on_lambda { "none" } else { "inprocess" }) {
+            "none" => JobQueueConfig::Disabled,
             "inprocess" => {
                 if get("AWS_LAMBDA_RUNTIME_API").is_some() {
                     errors.push(
@@ -104,7 +111,7 @@ impl JobsConfig {
                 }
             },
             other => {
-                errors.push(format!("  JOB_QUEUE={other:?}: expected inprocess, sqs or pubsub"));
+                errors.push(format!("  JOB_QUEUE={other:?}: expected inprocess, sqs, pubsub or none"));
                 JobQueueConfig::InProcess
             }
         };
@@ -132,6 +139,7 @@ impl JobsConfig {
             )),
             JobQueueConfig::Sqs { queue_url } => Arc::new(SqsQueue::from_default_config(queue_url.clone()).await),
             JobQueueConfig::PubSub { topic } => Arc::new(PubSubQueue::from_lookup(http, topic, get)?),
+            JobQueueConfig::Disabled => Arc::new(super::disabled::DisabledQueue),
         })
     }
 }

@@ -14,6 +14,7 @@
 //! environment is frozen after its response and would lose it.
 
 mod config;
+mod disabled;
 mod dispatch;
 mod error;
 mod in_process;
