@@ -14,9 +14,9 @@ pub mod images;
 pub mod irt;
 pub mod jobs;
 pub mod objects;
+pub mod pagination;
 pub mod problem;
 pub mod quota;
-pub mod pagination;
 pub mod records;
 pub mod resilience;
 pub mod runtime;
@@ -24,13 +24,13 @@ pub mod snap;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod tutor;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod testing_gemini;
 #[cfg(feature = "testing")]
-pub mod testing_openai;
-#[cfg(feature = "testing")]
 pub mod testing_lambda;
+#[cfg(feature = "testing")]
+pub mod testing_openai;
+pub mod tutor;
 pub mod user_lock;

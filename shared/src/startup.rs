@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::ai::{GeminiClient, OpenAiClient};
 use crate::auth::{DevKeys, KeySource, KeyStore, TokenVerifier};
 use crate::bank::{BankCache, parse_jsonl, storage};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthKeysConfig, Config, StoreConfig};
-use crate::ai::{GeminiClient, OpenAiClient};
 use crate::http::AppState;
 use crate::http::state::SnapSettings;
 use crate::images::ImageLimits;
@@ -79,11 +79,8 @@ pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) ->
     let objects = ObjectStorage::from_config(&config.objects).context("snap image storage (SNAP_IMAGES_URL)")?;
     let job_handlers = Arc::new(JobDispatcher::default());
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let jobs = config
-        .jobs
-        .build(job_handlers.clone(), reqwest::Client::new(), &env)
-        .await
-        .context("job queue (JOB_QUEUE)")?;
+    let jobs =
+        config.jobs.build(job_handlers.clone(), reqwest::Client::new(), &env).await.context("job queue (JOB_QUEUE)")?;
     let state = AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
         profiles: crate::http::state::profile_cache(),
@@ -110,11 +107,20 @@ pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) ->
 
 /// Registers the handlers of every job kind with the state's dispatcher.
 pub fn register_jobs(state: &AppState) {
-    let solver = crate::snap::solve::Solver { store: state.store.clone(), bank: state.bank.clone(), ai: state.gemini.clone() };
     state.job_handlers.register(
         crate::snap::job::KIND,
-        Arc::new(crate::snap::job::SolveJobHandler { solver, images: state.objects.clone(), clock: state.clock.clone() }),
+        Arc::new(crate::snap::job::SolveJobHandler { solver: solver(state), images: state.objects.clone() }),
     );
+}
+
+/// The snap solver of an instance.
+pub fn solver(state: &AppState) -> crate::snap::solve::Solver {
+    crate::snap::solve::Solver {
+        store: state.store.clone(),
+        bank: state.bank.clone(),
+        ai: state.gemini.clone(),
+        clock: state.clock.clone(),
+    }
 }
 
 /// Validates a JSONL bank file and imports it.

@@ -151,8 +151,7 @@ fn config_errors_are_all_reported() {
     // On Lambda an unset queue means none (enqueue refused); an explicit in-process one is an error.
     let lambda = jobs_config(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).unwrap();
     assert_eq!(lambda.queue, JobQueueConfig::Disabled);
-    let errors =
-        jobs_config(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("JOB_QUEUE", "inprocess")]).unwrap_err();
+    let errors = jobs_config(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("JOB_QUEUE", "inprocess")]).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].starts_with("  JOB_QUEUE=inprocess on Lambda"), "{errors:?}");
     let errors = jobs_config(&[("JOB_QUEUE", "pubsub"), ("JOB_QUEUE_TOPIC", "jobs")]).unwrap_err();

@@ -17,7 +17,7 @@ use shared::records::snap::{SnapImage, SnapStatus};
 use shared::snap::job::SolveJob;
 use shared::snap::reserve::{Reservation, ReserveRequest, reserve};
 use shared::snap::settle::{Settlement, settle};
-use shared::snap::solve::Attempt;
+use shared::snap::solve::{Attempt, SolveInput};
 
 use crate::upload::Upload;
 use crate::view::snap_body;
@@ -115,24 +115,19 @@ pub async fn create_snap(
             detail: "the image could not be stored; this snap was not charged".into(),
         };
         settle(state.store.as_ref(), &snap_id, &Settlement::Failed(failure), 0, state.clock.now()).await?;
-        return Err(Problem::new(ErrorCode::StorageUnavailable, format!("the image could not be stored: {e}"))
-            .retry_after(5));
+        return Err(
+            Problem::new(ErrorCode::StorageUnavailable, format!("the image could not be stored: {e}")).retry_after(5)
+        );
     }
-    let solver = shared::snap::solve::Solver {
-        store: state.store.clone(),
-        bank: state.bank.clone(),
-        ai: state.gemini.clone(),
-    };
-    let clock = state.clock.clone();
-    let inline = solver.attempt(
-        &snap_id,
-        &user.uid,
-        &prepared.bytes,
-        prepared.mime_type,
-        snap.attempts + 1,
-        true,
-        move || clock.now(),
-    );
+    let solver = shared::startup::solver(&state);
+    let inline = solver.attempt(SolveInput {
+        id: &snap_id,
+        uid: &user.uid,
+        image: &prepared.bytes,
+        mime_type: prepared.mime_type,
+        attempt_no: snap.attempts + 1,
+        final_attempt: true,
+    });
     match tokio::time::timeout(state.snaps.sync_wait, inline).await {
         Ok(Ok(Attempt::Solved(snap))) => {
             let body = snap_body(&state, &snap_id, &snap, false).await;

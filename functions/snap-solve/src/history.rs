@@ -86,8 +86,7 @@ pub async fn delete_snap(
     Path(raw): Path<String>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&raw)?;
-    let snap =
-        history::delete(state.store.as_ref(), &user.uid, &id, state.clock.now()).await?.ok_or_else(not_found)?;
+    let snap = history::delete(state.store.as_ref(), &user.uid, &id, state.clock.now()).await?.ok_or_else(not_found)?;
     if let Err(e) = state.objects.delete(&snap.image.key).await {
         // The document is gone, so the image is unreachable; the sweep cannot find it again,
         // so log it for the operator.

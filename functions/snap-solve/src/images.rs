@@ -33,9 +33,11 @@ pub async fn serve_image(
     if !state.objects.verify_local_url(&key, sig.exp, &sig.sig, state.clock.now()) {
         return Err(not_found());
     }
-    let bytes = state.objects.get(&key).await.map_err(|e| {
-        Problem::new(ErrorCode::StorageUnavailable, format!("image storage: {e}")).retry_after(5)
-    })?;
+    let bytes = state
+        .objects
+        .get(&key)
+        .await
+        .map_err(|e| Problem::new(ErrorCode::StorageUnavailable, format!("image storage: {e}")).retry_after(5))?;
     let bytes = bytes.ok_or_else(not_found)?;
     let mime = if key.ends_with(".heic") { "image/heic" } else { "image/jpeg" };
     Ok(([(CONTENT_TYPE, mime), (CACHE_CONTROL, "private, max-age=300")], bytes).into_response())

@@ -90,9 +90,9 @@ impl FromRequest<AppState> for Upload {
             }
         }
         if mime == "application/json" || mime.ends_with("+json") {
-            let ApiJson(body) = ApiJson::<JsonUpload>::from_request(req, state).await.map_err(|p| {
-                if p.details().code == ErrorCode::PayloadTooLarge { too_large(limit) } else { p }
-            })?;
+            let ApiJson(body) = ApiJson::<JsonUpload>::from_request(req, state)
+                .await
+                .map_err(|p| if p.details().code == ErrorCode::PayloadTooLarge { too_large(limit) } else { p })?;
             let bytes = decode_base64(&body.image_base64)?;
             if bytes.len() > limit {
                 return Err(too_large(limit));

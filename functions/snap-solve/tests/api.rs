@@ -132,7 +132,7 @@ async fn solves_a_photo_sent_as_json_and_as_multipart() {
         assert!(q.get("answer").is_none() && q.get("solution").is_none());
     }
     assert_eq!(res.header("ratelimit"), Some("\"snaps\";r=2;t=43200"));
-    assert_eq!(res.body["model"]["input_tokens"].as_u64().unwrap() > 0, true);
+    assert!(res.body["model"]["input_tokens"].as_u64().unwrap() > 0);
 
     // What reached the provider: the model path, the key header, the re-encoded JPEG inline,
     // JSON output with our schema.
@@ -316,7 +316,10 @@ async fn idempotency_key_replays_conflicts_and_mismatches() {
     assert_eq!(s.snaps_used("frank").await, 2);
     let retried = s.post_json(&t, &img, Some("photo-3")).await;
     assert_eq!(retried.status, 201, "{:?}", retried.body);
-    assert_eq!(retried.body["snap_id"], failed.body["snap_id"].as_str().map_or(retried.body["snap_id"].clone(), Value::from));
+    assert_eq!(
+        retried.body["snap_id"],
+        failed.body["snap_id"].as_str().map_or(retried.body["snap_id"].clone(), Value::from)
+    );
     assert_eq!(s.snaps_used("frank").await, 3);
 }
 
@@ -439,7 +442,8 @@ async fn retention_per_tier_and_the_sweep() {
     assert!(visible("r-ultra", 400).await);
 
     // The sweep deletes what has expired (documents and images), nothing else.
-    let objects = shared::objects::ObjectStorage::from_config(&shared::objects::ObjectsConfig::local(&s.images)).unwrap();
+    let objects =
+        shared::objects::ObjectStorage::from_config(&shared::objects::ObjectsConfig::local(&s.images)).unwrap();
     let report = shared::snap::sweep::sweep(s.app.store.as_ref(), &objects, start + chrono::Duration::days(8), 100)
         .await
         .unwrap();

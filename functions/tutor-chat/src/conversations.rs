@@ -33,9 +33,9 @@ fn anchor_request(req: CreateRequest) -> Result<AnchorRequest, Problem> {
     let invalid = |m: &str| Problem::new(ErrorCode::InvalidRequest, m.to_owned());
     match (req.snap_id, req.quiz_id, req.question_id) {
         (None, None, None) => Ok(AnchorRequest::None),
-        (Some(s), None, None) => {
-            Ok(AnchorRequest::Snap(SnapId::parse(&s).map_err(|_| Problem::new(ErrorCode::SnapNotFound, "no such snap"))?))
-        }
+        (Some(s), None, None) => Ok(AnchorRequest::Snap(
+            SnapId::parse(&s).map_err(|_| Problem::new(ErrorCode::SnapNotFound, "no such snap"))?,
+        )),
         (None, Some(q), Some(question)) => Ok(AnchorRequest::QuizQuestion(
             QuizId::parse(&q).map_err(|e| Problem::new(ErrorCode::InvalidQuizId, e))?,
             QuestionId::parse(&question).map_err(|e| invalid(&e))?,
@@ -111,8 +111,12 @@ pub async fn list_conversations(
     let Query(p) =
         params.map_err(|e| Problem::new(ErrorCode::InvalidRequest, format!("bad query string: {}", e.body_text())))?;
     let limit = page_size(p.limit).map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
-    let cursor =
-        p.cursor.as_deref().map(PageCursor::parse).transpose().map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(PageCursor::parse)
+        .transpose()
+        .map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
     let (items, next) = conversations::list(state.store.as_ref(), &user.uid, limit, cursor, state.clock.now()).await?;
     let items: Vec<serde_json::Value> = items
         .iter()

@@ -109,7 +109,12 @@ async fn build_prompt(
 
 fn quota_headers(res: &mut Response, limit: Option<u32>, remaining: Option<u32>, state: &AppState) {
     if let (Some(limit), Some(remaining)) = (limit, remaining) {
-        res.headers_mut().extend(rate_limit_headers(Counter::TutorMessages.policy(), limit, remaining, state.clock.now()));
+        res.headers_mut().extend(rate_limit_headers(
+            Counter::TutorMessages.policy(),
+            limit,
+            remaining,
+            state.clock.now(),
+        ));
     }
 }
 
@@ -234,7 +239,11 @@ pub async fn post_message(
         }
     };
     let settings = state.openai.config().tier(user.tier);
-    let req = ChatRequest { model: settings.model.clone(), messages: prompt.messages, max_tokens: settings.max_answer_tokens };
+    let req = ChatRequest {
+        model: settings.model.clone(),
+        messages: prompt.messages,
+        max_tokens: settings.max_answer_tokens,
+    };
     if wants_stream(&headers) {
         let upstream = match state.openai.stream(&req).await {
             Ok(s) => s,
@@ -256,7 +265,8 @@ pub async fn post_message(
             let stored = turns::settle(state.store.as_ref(), &id, &turn_id, &end, state.clock.now())
                 .await?
                 .ok_or_else(not_found)?;
-            let mut res = (StatusCode::CREATED, axum::Json(answer_body(&id, turn_id.as_str(), &stored, false))).into_response();
+            let mut res =
+                (StatusCode::CREATED, axum::Json(answer_body(&id, turn_id.as_str(), &stored, false))).into_response();
             quota_headers(&mut res, limit, remaining, &state);
             Ok(res)
         }

@@ -84,7 +84,8 @@ enum Next {
 
 /// The provider's stream broke: tell the client (`error` event) and keep the partial answer.
 async fn cut(tx: &mpsc::Sender<Event>, text: String, p: Problem) -> TurnEnd {
-    let _ = tx.send(event("error", json!({"code": p.details().code, "detail": p.details().detail, "partial": true}))).await;
+    let _ =
+        tx.send(event("error", json!({"code": p.details().code, "detail": p.details().detail, "partial": true}))).await;
     TurnEnd {
         status: TurnStatus::Incomplete,
         assistant: text,
@@ -108,6 +109,7 @@ fn disconnected(text: String) -> TurnEnd {
 pub fn sse_response(state: AppState, id: ConversationId, turn_id: TurnId, upstream: ChatStream) -> Response {
     let (tx, rx) = mpsc::channel::<Event>(64);
     tokio::spawn(pump(state, id, turn_id, upstream, tx));
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response()
 }

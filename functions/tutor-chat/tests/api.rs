@@ -179,7 +179,10 @@ async fn cut_streams_end_with_an_error_event_and_are_not_charged() {
     let t = spawn().await;
     let tok = t.app.token("chitra", Tier::Free);
     let conv = t.new_conversation(&tok).await;
-    for reply in [Reply::stream(&["Part ", "one ", "two ", "three"]).cut_after(3), Reply::stream(&["Only ", "half"]).without_done()] {
+    for reply in [
+        Reply::stream(&["Part ", "one ", "two ", "three"]).cut_after(3),
+        Reply::stream(&["Only ", "half"]).without_done(),
+    ] {
         t.ai.push(reply);
         let events = read_events(t.say_streaming(&tok, &conv, "explain").await).await;
         let (name, err) = events.last().unwrap();
@@ -362,7 +365,8 @@ async fn idempotent_messages_replay_conflict_and_refuse_reuse() {
     assert_eq!(t.used("hema").await, 1);
     assert_eq!(t.say(&tok, &conv, "other", Some("k1")).await.code(), "idempotency_key_reused");
     t.ai.set_default(Reply::answer("slow").delayed(400));
-    let both = futures::future::join(t.say(&tok, &conv, "dup", Some("k2")), t.say(&tok, &conv, "dup", Some("k2"))).await;
+    let both =
+        futures::future::join(t.say(&tok, &conv, "dup", Some("k2")), t.say(&tok, &conv, "dup", Some("k2"))).await;
     let mut statuses = [both.0.status.as_u16(), both.1.status.as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
@@ -398,7 +402,10 @@ async fn anchors_use_only_the_callers_own_context() {
     let r = t.conversation(&other, Some(json!({"snap_id": foreign_snap.as_str()}))).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "snap_not_found"));
     assert_eq!(t.say(&other, &conv, "hi", None).await.code(), "conversation_not_found");
-    assert_eq!(t.app.get(&format!("/v1/tutor/conversations/{conv}/messages"), &other).await.code(), "conversation_not_found");
+    assert_eq!(
+        t.app.get(&format!("/v1/tutor/conversations/{conv}/messages"), &other).await.code(),
+        "conversation_not_found"
+    );
     let r = t.conversation(&tok, Some(json!({"quiz_id": quiz_id}))).await;
     assert_eq!(r.code(), "invalid_request");
     assert_eq!(t.ai.count(), 1);

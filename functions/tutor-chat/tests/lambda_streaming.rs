@@ -29,7 +29,13 @@ async fn the_binary_streams_tutor_answers_on_lambda() {
     env.push(("OPENAI_API_KEY", "sk-test".into()));
     env.push(("OPENAI_BASE_URL", ai.base_url()));
     env.push(("SNAP_IMAGES_URL", files.dir.join("images").display().to_string()));
-    let mut child = Command::new(BIN).envs(env).current_dir(&files.dir).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .envs(env)
+        .current_dir(&files.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let token = files.token("lambda-student", Tier::Free);
 
     let created = runtime
@@ -44,7 +50,10 @@ async fn the_binary_streams_tutor_answers_on_lambda() {
     ai.push(Reply::stream(&["Newton's ", "second ", "law ", "says ", "F = ma."]).slow(300));
     let path = format!("/v1/tutor/conversations/{conv}/messages");
     let mut answer = runtime
-        .invoke_streaming(with_token(function_url_event("POST", &path, "", Some(r#"{"content": "F = ma kya hai?"}"#)), &token))
+        .invoke_streaming(with_token(
+            function_url_event("POST", &path, "", Some(r#"{"content": "F = ma kya hai?"}"#)),
+            &token,
+        ))
         .await;
     assert_eq!(answer.status, 200);
     assert!(answer.header("content-type").unwrap().starts_with("text/event-stream"));

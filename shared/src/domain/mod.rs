@@ -10,8 +10,8 @@ pub mod topic;
 
 pub use ids::{ConversationId, QuestionId, QuizId, SnapId, TurnId, UserId};
 pub use ist_day::IstDay;
-pub use served::ServedQuestion;
 pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};
+pub use served::ServedQuestion;
 pub use subject::Subject;
 pub use tier::Tier;
 pub use topic::TopicKey;

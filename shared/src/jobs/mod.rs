@@ -18,8 +18,8 @@ mod disabled;
 mod dispatch;
 mod error;
 mod in_process;
-mod lambda_events;
 pub mod job;
+mod lambda_events;
 mod pubsub;
 mod queue;
 mod sqs;
@@ -27,9 +27,9 @@ mod sqs;
 pub use config::{JobQueueConfig, JobsConfig};
 pub use dispatch::JobDispatcher;
 pub use error::{FailedJob, JobError, JobFailure};
-pub use lambda_events::{JobEvents, is_sqs_event};
 pub use in_process::{DeadLetter, InProcessOptions, InProcessQueue};
 pub use job::{Job, PUBSUB_MAX_BODY_BYTES, PUBSUB_MAX_MESSAGE_BYTES, SQS_MAX_MESSAGE_BYTES};
+pub use lambda_events::{JobEvents, is_sqs_event};
 pub use pubsub::{
     PUBSUB_BASE_URL, PUBSUB_PUBLISH_MESSAGES, PubSubQueue, handle_pubsub_push, is_topic_name, job_from_pubsub_push,
 };

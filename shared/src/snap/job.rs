@@ -4,12 +4,9 @@
 //! no longer pending (settled, deleted) makes the job a no-op, so duplicate deliveries are
 //! harmless.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
-use super::solve::{Attempt, Solver};
-use crate::clock::Clock;
+use super::solve::{Attempt, SolveInput, Solver};
 use crate::domain::{SnapId, UserId};
 use crate::jobs::{Job, JobFailure, JobHandler};
 use crate::objects::ObjectStorage;
@@ -42,8 +39,6 @@ pub struct SolveJobHandler {
     pub solver: Solver,
     /// Where snap images are.
     pub images: ObjectStorage,
-    /// Time source.
-    pub clock: Arc<dyn Clock>,
 }
 
 fn failure(retryable: bool, detail: impl Into<String>) -> JobFailure {
@@ -72,14 +67,15 @@ impl JobHandler for SolveJobHandler {
         };
         let attempt_no = snap.attempts + 1;
         let final_attempt = job.attempt >= MAX_ATTEMPTS;
-        let clock = self.clock.clone();
-        match self
-            .solver
-            .attempt(&payload.snap_id, &uid, &image, &snap.image.mime_type, attempt_no, final_attempt, move || {
-                clock.now()
-            })
-            .await
-        {
+        let input = SolveInput {
+            id: &payload.snap_id,
+            uid: &uid,
+            image: &image,
+            mime_type: &snap.image.mime_type,
+            attempt_no,
+            final_attempt,
+        };
+        match self.solver.attempt(input).await {
             Ok(Attempt::Solved(_) | Attempt::Failed(..) | Attempt::Gone) => Ok(()),
             Ok(Attempt::Retryable(e)) => Err(failure(true, e.to_string())),
             Err(e) => Err(failure(true, e.to_string())),

@@ -18,9 +18,7 @@ use crate::domain::{IstDay, SnapId, Tier, UserId};
 use crate::quota::{self, Counter, Decision};
 use crate::records::UserDoc;
 use crate::records::snap::{SnapDoc, SnapImage, SnapStatus};
-use crate::store::{
-    DocumentStore, Fields, Precondition, StoreError, Timestamp, TransactionRetry, Write, to_fields,
-};
+use crate::store::{DocumentStore, Fields, Precondition, StoreError, Timestamp, TransactionRetry, Write, to_fields};
 use crate::user_lock::UserLocks;
 
 /// What the caller asks to reserve.

@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use super::settle::{Settlement, settle};
 use crate::ai::{AiError, GeminiClient, SnapSolution};
 use crate::bank::BankCache;
@@ -37,7 +35,10 @@ pub enum Attempt {
 /// True for provider failures worth another attempt later (a job retry), as opposed to final
 /// answers about this image (blocked, bad output, truncated) or configuration.
 pub fn retryable(e: &AiError) -> bool {
-    matches!(e, AiError::Timeout | AiError::Unavailable { .. } | AiError::RateLimited { .. } | AiError::CircuitOpen { .. })
+    matches!(
+        e,
+        AiError::Timeout | AiError::Unavailable { .. } | AiError::RateLimited { .. } | AiError::CircuitOpen { .. }
+    )
 }
 
 /// The stored failure for an AI error (its problem code and detail).
@@ -83,6 +84,25 @@ pub struct Solver {
     pub bank: Arc<BankCache>,
     /// Gemini client (with its breaker and retries).
     pub ai: GeminiClient,
+    /// Time source.
+    pub clock: Arc<dyn crate::clock::Clock>,
+}
+
+/// One solving attempt's input.
+#[derive(Debug, Clone, Copy)]
+pub struct SolveInput<'a> {
+    /// The pending snap.
+    pub id: &'a SnapId,
+    /// Its owner.
+    pub uid: &'a UserId,
+    /// The stored (prepared) image.
+    pub image: &'a [u8],
+    /// Its media type.
+    pub mime_type: &'a str,
+    /// Attempt number recorded on the snap.
+    pub attempt_no: u32,
+    /// When true a retryable failure fails the snap too (no later attempt will come).
+    pub final_attempt: bool,
 }
 
 impl Solver {
@@ -91,16 +111,8 @@ impl Solver {
     ///
     /// # Errors
     /// Store errors (the reservation then stays pending; the sweep releases it eventually).
-    pub async fn attempt(
-        &self,
-        id: &SnapId,
-        uid: &UserId,
-        image: &[u8],
-        mime_type: &str,
-        attempt_no: u32,
-        final_attempt: bool,
-        now: impl Fn() -> DateTime<Utc>,
-    ) -> Result<Attempt, StoreError> {
+    pub async fn attempt(&self, input: SolveInput<'_>) -> Result<Attempt, StoreError> {
+        let SolveInput { id, uid, image, mime_type, attempt_no, final_attempt } = input;
         let bank = self.bank.get().await?;
         let topic_keys: Vec<String> = bank.pools(None, None).iter().map(|p| p.topic.to_string()).collect();
         let mut error = None;
@@ -123,7 +135,7 @@ impl Solver {
                 Settlement::Failed(f)
             }
         };
-        Ok(match settle(self.store.as_ref(), id, &outcome, attempt_no, now()).await? {
+        Ok(match settle(self.store.as_ref(), id, &outcome, attempt_no, self.clock.now()).await? {
             Some(snap) if snap.status == SnapStatus::Solved => Attempt::Solved(Box::new(snap)),
             Some(snap) if snap.status == SnapStatus::Failed => match error {
                 Some(e) => Attempt::Failed(Box::new(snap), e),

@@ -82,8 +82,7 @@ pub async fn resolve_anchor(
                 .map(|i| (i.response.clone(), i.marks));
             match (response, bank.get(question)) {
                 (Some((response, marks)), Some(q)) => {
-                    let options: String =
-                        q.options.iter().map(|o| format!("({:?}) {}\n", o.key, o.text)).collect();
+                    let options: String = q.options.iter().map(|o| format!("({:?}) {}\n", o.key, o.text)).collect();
                     Ok(Some(Anchor {
                         kind: "quiz_question".into(),
                         snap_id: None,
@@ -198,9 +197,8 @@ pub async fn turns(
     after_seq: Option<u32>,
     limit: usize,
 ) -> Result<Vec<(String, TurnDoc)>, StoreError> {
-    let mut q = Query::new(ConversationDoc::path(id.as_str())?.collection(TURNS)?)
-        .order_by("seq", Direction::Asc)
-        .limit(limit);
+    let mut q =
+        Query::new(ConversationDoc::path(id.as_str())?.collection(TURNS)?).order_by("seq", Direction::Asc).limit(limit);
     if let Some(s) = after_seq {
         q = q.start_after(vec![Value::IntegerValue(i64::from(s))]);
     }

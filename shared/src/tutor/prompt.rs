@@ -68,7 +68,10 @@ pub fn build(
     if let Some(a) = anchor {
         head.push(message(
             Role::System,
-            format!("The student is asking about this question and its worked solution:\n\n{}", clip(&a.context, budget / 4)),
+            format!(
+                "The student is asking about this question and its worked solution:\n\n{}",
+                clip(&a.context, budget / 4)
+            ),
         ));
     }
     if let Some(s) = summary.filter(|s| !s.trim().is_empty()) {

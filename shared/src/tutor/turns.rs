@@ -130,7 +130,7 @@ pub async fn reserve(
             status: TurnStatus::Pending,
             user: req.content.to_owned(),
             assistant: String::new(),
-            created_at: existing.as_ref().map_or(Timestamp(req.now), |p| p.created_at.clone()),
+            created_at: existing.as_ref().map_or(Timestamp(req.now), |p| p.created_at),
             updated_at: Timestamp(req.now),
             quota_day: day,
             request_hash: req.request_hash.to_owned(),
@@ -214,11 +214,11 @@ pub async fn settle(
         t.usage = end.usage.clone();
         t.error = end.error.clone();
         t.updated_at = Timestamp(now);
-        let mut writes =
-            vec![Write::set(path.clone(), to_fields(&t)?).with_precondition(Precondition::Exists(true))];
+        let mut writes = vec![Write::set(path.clone(), to_fields(&t)?).with_precondition(Precondition::Exists(true))];
         if end.status != TurnStatus::Complete {
             let uid = UserId::parse(&t.uid).map_err(StoreError::Codec)?;
-            writes.push(Write::transform(UserDoc::path(&uid)?, vec![Counter::TutorMessages.increment(t.quota_day, -1)]));
+            writes
+                .push(Write::transform(UserDoc::path(&uid)?, vec![Counter::TutorMessages.increment(t.quota_day, -1)]));
         }
         match txn.commit(writes).await {
             Ok(()) => return Ok(Some(t)),
@@ -233,7 +233,11 @@ pub async fn settle(
 ///
 /// # Errors
 /// Store errors.
-pub async fn recent(store: &dyn DocumentStore, conversation: &ConversationId, n: usize) -> Result<Vec<TurnDoc>, StoreError> {
+pub async fn recent(
+    store: &dyn DocumentStore,
+    conversation: &ConversationId,
+    n: usize,
+) -> Result<Vec<TurnDoc>, StoreError> {
     let q = Query::new(ConversationDoc::path(conversation.as_str())?.collection(crate::records::conversation::TURNS)?)
         .order_by("seq", Direction::Desc)
         .limit(n);
@@ -279,7 +283,10 @@ pub async fn save_summary(
         }
         c.summary = Some(summary.to_owned());
         c.summarized_through = through;
-        match txn.commit(vec![Write::set(path.clone(), to_fields(&c)?).with_precondition(Precondition::Exists(true))]).await {
+        match txn
+            .commit(vec![Write::set(path.clone(), to_fields(&c)?).with_precondition(Precondition::Exists(true))])
+            .await
+        {
             Ok(()) => return Ok(()),
             Err(StoreError::Aborted) if retry.backoff().await => continue,
             Err(e) => return Err(e),
