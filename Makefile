@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build token test test-rust lint fmt bench import lambda-watch clean
+.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build
@@ -33,7 +33,7 @@ test-rust:
 	$(CARGO) test --workspace --features shared/testing
 	@if [ -n "$${FIRESTORE_EMULATOR_HOST:-}" ]; then \
 		echo "== API and cost tests again, on the Firestore emulator =="; \
-		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p all-in-one --features shared/testing; \
+		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p all-in-one --features shared/testing; \
 	fi
 
 ## lint: formatting and clippy, as CI runs them
@@ -53,6 +53,14 @@ bench:
 ## import: validate and load a JSONL bank into the dev database (FILE=path)
 import:
 	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- import $(FILE)
+
+## fake-ai: local stand-ins for Gemini (:8091) and OpenAI (:8092), for trying snaps and the tutor without keys
+fake-ai:
+	$(CARGO) run -q -p all-in-one --features shared/testing --example fake_providers
+
+## sweep: delete snaps and tutor conversations past their retention from the dev database
+sweep:
+	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- sweep
 
 ## lambda-watch: run the functions under `cargo lambda watch` (pip install cargo-lambda)
 lambda-watch:

@@ -45,6 +45,61 @@ pub fn page_size(limit: Option<i64>) -> Result<usize, String> {
     }
 }
 
+/// The query string of a newest-first listing: `?limit=&cursor=`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// Page size, 1–[`MAX_PAGE`] (default [`DEFAULT_PAGE`]).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    /// The validated page size and cursor.
+    ///
+    /// # Errors
+    /// A message naming what is wrong.
+    pub fn parse(&self) -> Result<(usize, Option<PageCursor>), String> {
+        Ok((page_size(self.limit)?, self.cursor.as_deref().map(PageCursor::parse).transpose()?))
+    }
+}
+
+/// One page of the documents of `collection` whose `uid` is `uid`, newest first by the
+/// timestamp field `order_field`, and the cursor of the next page (when the page is full).
+///
+/// # Errors
+/// Store errors.
+pub async fn owned_page(
+    store: &dyn crate::store::DocumentStore,
+    collection: crate::store::CollectionPath,
+    uid: &crate::domain::UserId,
+    order_field: &str,
+    limit: usize,
+    cursor: Option<PageCursor>,
+) -> Result<(Vec<crate::store::Document>, Option<PageCursor>), crate::store::StoreError> {
+    use crate::store::{Direction, Op, Query, Value};
+    let mut q = Query::new(collection)
+        .filter("uid", Op::Eq, Value::string(uid.as_str()))
+        .order_by(order_field, Direction::Desc)
+        .limit(limit);
+    if let Some(c) = cursor {
+        q = q.start_after(vec![Value::timestamp(c.0)]);
+    }
+    let docs = store.query(&q).await?;
+    let next = if docs.len() == limit {
+        docs.last().and_then(|d| crate::store::value::get_path(&d.fields, order_field)).and_then(|v| match v {
+            Value::TimestampValue(t) => Some(PageCursor(*t)),
+            _ => None,
+        })
+    } else {
+        None
+    };
+    Ok((docs, next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

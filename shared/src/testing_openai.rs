@@ -429,9 +429,17 @@ impl FakeOpenAi {
     /// # Panics
     /// When no loopback port can be bound.
     pub async fn start() -> FakeOpenAi {
+        Self::start_on(0).await
+    }
+
+    /// Starts the fake on `127.0.0.1:port` (0 = any free port).
+    ///
+    /// # Panics
+    /// When the port cannot be bound.
+    pub async fn start_on(port: u16) -> FakeOpenAi {
         let script = Shared::default();
         let app = Router::new().route("/v1/chat/completions", post(chat_completions)).with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.expect("bind");
         let base_url = format!("http://{}/v1", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         FakeOpenAi { base_url, script }

@@ -1,30 +1,17 @@
 //! `GET /v1/snaps`, `GET /v1/snaps/{id}`, `DELETE /v1/snaps/{id}`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use shared::auth::AuthUser;
 use shared::domain::SnapId;
-use shared::http::AppState;
-use shared::pagination::{PageCursor, page_size};
+use shared::http::{AppState, Page};
+use shared::pagination::PageCursor;
 use shared::problem::{ErrorCode, Problem};
 use shared::snap::history;
 
 use crate::view::{snap_body, snap_summary};
-
-/// Query of `GET /v1/snaps`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// Page size, 1–100 (default 20).
-    #[serde(default)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
-}
 
 fn not_found() -> Problem {
     Problem::new(ErrorCode::SnapNotFound, "no such snap")
@@ -42,17 +29,8 @@ fn parse_id(raw: &str) -> Result<SnapId, Problem> {
 pub async fn list_snaps(
     State(state): State<AppState>,
     user: AuthUser,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    Page { limit, cursor }: Page,
 ) -> Result<Response, Problem> {
-    let Query(params) =
-        params.map_err(|e| Problem::new(ErrorCode::InvalidRequest, format!("bad query string: {}", e.body_text())))?;
-    let limit = page_size(params.limit).map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
-    let cursor = params
-        .cursor
-        .as_deref()
-        .map(PageCursor::parse)
-        .transpose()
-        .map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
     let page = history::list(state.store.as_ref(), &user.uid, limit, cursor, state.clock.now()).await?;
     let items: Vec<serde_json::Value> = page.items.iter().map(|(id, s)| snap_summary(id, s)).collect();
     Ok(axum::Json(serde_json::json!({

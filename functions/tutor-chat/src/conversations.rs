@@ -1,6 +1,6 @@
 //! `POST /v1/tutor/conversations` and `GET /v1/tutor/conversations`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -8,8 +8,8 @@ use serde_json::json;
 
 use shared::auth::AuthUser;
 use shared::domain::{QuestionId, QuizId, SnapId};
-use shared::http::{ApiJson, AppState};
-use shared::pagination::{PageCursor, page_size};
+use shared::http::{ApiJson, AppState, Page};
+use shared::pagination::PageCursor;
 use shared::problem::{ErrorCode, Problem};
 use shared::tutor::conversations::{self, AnchorError, AnchorRequest};
 
@@ -87,18 +87,6 @@ pub async fn create_conversation(
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
-/// Query of listings.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// Page size 1–100 (default 20).
-    #[serde(default)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
-}
-
 /// Handler of `GET /v1/tutor/conversations`.
 ///
 /// # Errors
@@ -106,17 +94,8 @@ pub struct ListParams {
 pub async fn list_conversations(
     State(state): State<AppState>,
     user: AuthUser,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    Page { limit, cursor }: Page,
 ) -> Result<Response, Problem> {
-    let Query(p) =
-        params.map_err(|e| Problem::new(ErrorCode::InvalidRequest, format!("bad query string: {}", e.body_text())))?;
-    let limit = page_size(p.limit).map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(PageCursor::parse)
-        .transpose()
-        .map_err(|e| Problem::new(ErrorCode::InvalidRequest, e))?;
     let (items, next) = conversations::list(state.store.as_ref(), &user.uid, limit, cursor, state.clock.now()).await?;
     let items: Vec<serde_json::Value> = items
         .iter()

@@ -6,9 +6,11 @@ pub mod body_limit;
 pub mod idempotency;
 pub mod json_body;
 pub mod layers;
+pub mod page_query;
 pub mod state;
 
 pub use body_limit::{MAX_IMAGE_BYTES, UPLOAD_BODY_LIMIT};
 pub use json_body::ApiJson;
 pub use layers::with_common_layers;
+pub use page_query::Page;
 pub use state::AppState;

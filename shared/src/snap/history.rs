@@ -8,7 +8,7 @@ use crate::pagination::PageCursor;
 use crate::quota::Counter;
 use crate::records::UserDoc;
 use crate::records::snap::{SnapDoc, SnapStatus};
-use crate::store::{Direction, DocumentStore, Op, Query, StoreError, TransactionRetry, Value, Write};
+use crate::store::{DocumentStore, StoreError, TransactionRetry, Write};
 
 /// One page of history.
 #[derive(Debug, Clone)]
@@ -48,17 +48,8 @@ pub async fn list(
     cursor: Option<PageCursor>,
     now: DateTime<Utc>,
 ) -> Result<SnapPage, StoreError> {
-    let mut q = Query::new(SnapDoc::collection()?)
-        .filter("uid", Op::Eq, Value::string(uid.as_str()))
-        .order_by("created_at", Direction::Desc)
-        .limit(limit);
-    if let Some(c) = cursor {
-        q = q.start_after(vec![Value::timestamp(c.0)]);
-    }
-    let docs = store.query(&q).await?;
-    let next = (docs.len() == limit)
-        .then(|| docs.last().and_then(|d| d.decode::<SnapDoc>().ok()).map(|s| PageCursor(s.created_at.0)))
-        .flatten();
+    let (docs, next) =
+        crate::pagination::owned_page(store, SnapDoc::collection()?, uid, "created_at", limit, cursor).await?;
     let mut items = Vec::with_capacity(docs.len());
     for d in docs {
         let snap: SnapDoc = d.decode()?;

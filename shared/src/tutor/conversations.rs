@@ -10,7 +10,7 @@ use crate::pagination::PageCursor;
 use crate::records::conversation::{Anchor, ConversationDoc, TURNS, TurnDoc};
 use crate::records::snap::SnapStatus;
 use crate::records::{QuizDoc, QuizStatus};
-use crate::store::{Direction, DocumentStore, Op, Query, StoreError, Timestamp, Value, Write, to_fields};
+use crate::store::{Direction, DocumentStore, Query, StoreError, Timestamp, Value, Write, to_fields};
 
 /// What to anchor a new conversation to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,19 +163,11 @@ pub async fn list(
     cursor: Option<PageCursor>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<(ConversationId, ConversationDoc)>, Option<PageCursor>), StoreError> {
-    let mut q = Query::new(ConversationDoc::collection()?)
-        .filter("uid", Op::Eq, Value::string(uid.as_str()))
-        .order_by("updated_at", Direction::Desc)
-        .limit(limit);
-    if let Some(c) = cursor {
-        q = q.start_after(vec![Value::timestamp(c.0)]);
-    }
-    let docs = store.query(&q).await?;
+    let (docs, next) =
+        crate::pagination::owned_page(store, ConversationDoc::collection()?, uid, "updated_at", limit, cursor).await?;
     let mut out = Vec::with_capacity(docs.len());
-    let mut last = None;
     for d in &docs {
         let c: ConversationDoc = d.decode()?;
-        last = Some(c.updated_at.0);
         if c.is_expired(now) {
             continue;
         }
@@ -183,7 +175,6 @@ pub async fn list(
             out.push((id, c));
         }
     }
-    let next = (docs.len() == limit).then_some(last).flatten().map(PageCursor);
     Ok((out, next))
 }
 
