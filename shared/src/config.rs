@@ -32,6 +32,69 @@ pub enum AuthKeysConfig {
     DevDir(PathBuf),
 }
 
+/// Authentication of Pub/Sub push requests to `POST /internal/jobs/pubsub` (Google-signed
+/// OIDC identity tokens, [`crate::auth::google_oidc`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushAuthConfig {
+    /// Expected `aud` (`PUSH_AUDIENCE`): the push subscription's OIDC audience. Unset, the route
+    /// answers 503 to every request.
+    pub audience: Option<String>,
+    /// Expected `email` (`PUSH_SERVICE_ACCOUNT`): the subscription's service account; unset,
+    /// any Google-signed token for the audience is accepted.
+    pub service_account: Option<String>,
+    /// Google's signing keys (`GOOGLE_OIDC_KEYS_URL`, default
+    /// [`GOOGLE_OIDC_CERTS_URL`](crate::auth::google_oidc::GOOGLE_OIDC_CERTS_URL), or
+    /// `GOOGLE_OIDC_KEYS_FILE`).
+    pub keys: AuthKeysConfig,
+}
+
+impl Default for PushAuthConfig {
+    fn default() -> Self {
+        Self {
+            audience: None,
+            service_account: None,
+            keys: AuthKeysConfig::Url(crate::auth::google_oidc::GOOGLE_OIDC_CERTS_URL.to_owned()),
+        }
+    }
+}
+
+impl PushAuthConfig {
+    /// Reads `PUSH_AUDIENCE`, `PUSH_SERVICE_ACCOUNT`, `GOOGLE_OIDC_KEYS_URL` and
+    /// `GOOGLE_OIDC_KEYS_FILE` through `get`.
+    ///
+    /// # Errors
+    /// One line per problem: both key sources set, a key URL that is not http(s), a service
+    /// account that is not an email address or is set without an audience.
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, Vec<String>> {
+        let mut errors = Vec::new();
+        let audience = get("PUSH_AUDIENCE");
+        let service_account = get("PUSH_SERVICE_ACCOUNT");
+        if let Some(sa) = &service_account {
+            if !sa.contains('@') || sa.chars().any(char::is_whitespace) {
+                errors.push(format!("  PUSH_SERVICE_ACCOUNT={sa:?}: expected a service account email"));
+            }
+            if audience.is_none() {
+                errors.push("  PUSH_SERVICE_ACCOUNT is set without PUSH_AUDIENCE (the push route stays closed)".into());
+            }
+        }
+        let keys = match (get("GOOGLE_OIDC_KEYS_URL"), get("GOOGLE_OIDC_KEYS_FILE")) {
+            (Some(_), Some(_)) => {
+                errors.push("  set at most one of GOOGLE_OIDC_KEYS_URL, GOOGLE_OIDC_KEYS_FILE".into());
+                Self::default().keys
+            }
+            (Some(url), None) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    errors.push(format!("  GOOGLE_OIDC_KEYS_URL={url:?}: must be an http(s) URL"));
+                }
+                AuthKeysConfig::Url(url)
+            }
+            (None, Some(file)) => AuthKeysConfig::File(file.into()),
+            (None, None) => Self::default().keys,
+        };
+        if errors.is_empty() { Ok(Self { audience, service_account, keys }) } else { Err(errors) }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -77,6 +140,9 @@ pub struct Config {
     /// How long `POST /v1/snaps` waits for the solution before answering `202 Accepted`
     /// (`SNAP_SYNC_WAIT_MS`, default 20000: the seed's image-processing timeout; 100–60000).
     pub snap_sync_wait: Duration,
+    /// Pub/Sub push authentication (`PUSH_AUDIENCE`, `PUSH_SERVICE_ACCOUNT`,
+    /// `GOOGLE_OIDC_KEYS_URL` / `GOOGLE_OIDC_KEYS_FILE`).
+    pub push: PushAuthConfig,
 }
 
 /// All configuration problems found, one per line.
@@ -208,6 +274,10 @@ impl Config {
             |v| (100..=60_000).contains(v),
             &mut errors,
         ));
+        let push = PushAuthConfig::from_lookup(&get).unwrap_or_else(|e| {
+            errors.extend(e);
+            PushAuthConfig::default()
+        });
         if errors.is_empty() {
             Ok(Config {
                 port,
@@ -226,6 +296,7 @@ impl Config {
                 objects,
                 jobs,
                 snap_sync_wait,
+                push,
             })
         } else {
             Err(ConfigError(errors))
@@ -250,6 +321,35 @@ mod tests {
         assert_eq!(c.store, StoreConfig::Sqlite { path: ".dev/jeevibe.db".into() });
         assert_eq!(c.auth_keys, AuthKeysConfig::Url(crate::auth::keys::GOOGLE_X509_URL.into()));
         assert_eq!(c.store_timeout, Duration::from_secs(10));
+        assert_eq!(c.push, PushAuthConfig::default());
+        assert_eq!(c.push.keys, AuthKeysConfig::Url("https://www.googleapis.com/oauth2/v3/certs".into()));
+    }
+
+    #[test]
+    fn push_auth() {
+        let c = cfg(&[
+            ("PUSH_AUDIENCE", "https://api.example.com/internal/jobs/pubsub"),
+            ("PUSH_SERVICE_ACCOUNT", "pusher@p1.iam.gserviceaccount.com"),
+            ("GOOGLE_OIDC_KEYS_FILE", "/tmp/google.json"),
+        ])
+        .unwrap();
+        assert_eq!(c.push.audience.as_deref(), Some("https://api.example.com/internal/jobs/pubsub"));
+        assert_eq!(c.push.service_account.as_deref(), Some("pusher@p1.iam.gserviceaccount.com"));
+        assert_eq!(c.push.keys, AuthKeysConfig::File("/tmp/google.json".into()));
+        let text = cfg(&[
+            ("PUSH_SERVICE_ACCOUNT", "pusher"),
+            ("GOOGLE_OIDC_KEYS_URL", "ftp://x"),
+            ("GOOGLE_OIDC_KEYS_FILE", "/tmp/google.json"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for needle in
+            ["PUSH_SERVICE_ACCOUNT=\"pusher\"", "without PUSH_AUDIENCE", "at most one of GOOGLE_OIDC_KEYS_URL"]
+        {
+            assert!(text.contains(needle), "{text}");
+        }
+        let url = cfg(&[("PUSH_AUDIENCE", "a"), ("GOOGLE_OIDC_KEYS_URL", "ftp://x")]).unwrap_err().to_string();
+        assert!(url.contains("GOOGLE_OIDC_KEYS_URL=\"ftp://x\": must be an http(s) URL"), "{url}");
     }
 
     #[test]

@@ -105,6 +105,12 @@ pub enum ErrorCode {
     ImageDimensions,
     /// 422: the photo is truncated or cannot be decoded.
     ImageUnreadable,
+    /// 503: the Pub/Sub push route is not configured (`PUSH_AUDIENCE` unset), so it accepts
+    /// nothing.
+    PushNotConfigured,
+    /// 503: a pushed job failed with a retryable error (or its handler panicked); not
+    /// acknowledged, so Pub/Sub delivers it again.
+    JobFailed,
 }
 
 impl ErrorCode {
@@ -139,6 +145,7 @@ impl ErrorCode {
             AiInterrupted => StatusCode::BAD_GATEWAY,
             UnsupportedImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
+            PushNotConfigured | JobFailed => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -81,6 +81,7 @@ pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) ->
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let jobs =
         config.jobs.build(job_handlers.clone(), reqwest::Client::new(), &env).await.context("job queue (JOB_QUEUE)")?;
+    let push_auth = crate::http::jobs_push::push_verifier(config, clock.clone()).context("Pub/Sub push auth")?;
     let state = AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
         profiles: crate::http::state::profile_cache(),
@@ -100,6 +101,7 @@ pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) ->
             image_limits: ImageLimits::default(),
             url_ttl: config.objects.url_ttl,
         },
+        push_auth,
     };
     register_jobs(&state);
     Ok(state)

@@ -70,6 +70,8 @@ pub struct TestApp {
     pub store: Store,
     /// Directory holding the JWKS file.
     pub dir: PathBuf,
+    /// The instance's state (tests register job handlers on `state.job_handlers`).
+    pub state: AppState,
 }
 
 /// A parsed response.
@@ -113,7 +115,7 @@ impl TestApp {
         let clock = FixedClock::at(default_now());
         let store: Store = Arc::new(crate::store::timeout::TimeoutStore::new(store, config.store_timeout));
         let state = crate::startup::state_with(&config, store.clone(), Arc::new(clock.clone())).await.expect("state");
-        let app = with_common_layers(routes, state);
+        let app = with_common_layers(routes, state.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -124,6 +126,7 @@ impl TestApp {
             clock,
             store,
             dir,
+            state,
         }
     }
 

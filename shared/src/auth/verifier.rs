@@ -10,10 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
-
 use super::claims::{AuthUser, FirebaseClaims};
-use super::keys::{KeyError, KeyStore};
+use super::keys::KeyStore;
+use super::rs256;
 use crate::clock::Clock;
 use crate::domain::{Tier, UserId};
 
@@ -65,31 +64,11 @@ impl TokenVerifier {
     /// # Errors
     /// [`AuthError`] naming the first check that failed.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, AuthError> {
-        let header = decode_header(token).map_err(|e| AuthError::Invalid(format!("malformed token: {e}")))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(AuthError::Invalid(format!("alg {:?} is not RS256", header.alg)));
-        }
-        let kid = header.kid.ok_or_else(|| AuthError::Invalid("token has no kid".into()))?;
-        let key = self.keys.get(&kid).await.map_err(|e| match e {
-            KeyError::UnknownKid(k) => AuthError::Invalid(format!("kid {k:?} is not a current signing key")),
-            KeyError::Unavailable(m) => AuthError::KeysUnavailable(m),
-        })?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&[&self.project_id]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iat", "aud", "iss", "sub"]);
-        // Times are checked below against our clock (testable, one leeway for all three).
-        validation.validate_exp = false;
-        let data = decode::<FirebaseClaims>(token, &key, &validation).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let c = data.claims;
+        let validation = rs256::validation(&[&self.project_id], &[&self.issuer], &["exp", "iat", "aud", "iss", "sub"]);
+        let c: FirebaseClaims = rs256::decode_rs256(token, &self.keys, &validation).await?;
         let now = self.clock.now().timestamp();
         let skew = self.leeway.as_secs() as i64;
-        if c.exp.saturating_add(skew) <= now {
-            return Err(AuthError::Expired);
-        }
-        if c.iat.saturating_sub(skew) > now {
-            return Err(AuthError::Invalid("iat is in the future".into()));
-        }
+        rs256::check_times(c.exp, c.iat, now, skew)?;
         if c.auth_time.saturating_sub(skew) > now {
             return Err(AuthError::Invalid("auth_time is in the future".into()));
         }

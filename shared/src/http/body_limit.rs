@@ -1,5 +1,6 @@
 //! Body size limits per route. JSON routes accept `MAX_BODY_BYTES` (64 KiB by default); the
-//! photo upload routes accept [`UPLOAD_BODY_LIMIT`]. Extractors enforce the limit while reading
+//! photo upload routes accept [`UPLOAD_BODY_LIMIT`], the Pub/Sub push route
+//! [`PUSH_BODY_LIMIT`](super::jobs_push::PUSH_BODY_LIMIT). Extractors enforce the limit while reading
 //! (axum's `DefaultBodyLimit`, set per route); this middleware refuses a declared
 //! `Content-Length` over the route's limit at once, before any of the body is read, so a client
 //! announcing 1 MB to a JSON route gets 413 immediately instead of a 30 s wait.
@@ -27,6 +28,7 @@ pub const UPLOAD_ROUTES: &[&str] = &["/v1/snaps"];
 pub fn limit_for(method: &Method, route: Option<&str>, default: usize) -> usize {
     match route {
         Some(r) if method == Method::POST && UPLOAD_ROUTES.contains(&r) => UPLOAD_BODY_LIMIT,
+        Some(super::jobs_push::PUSH_ROUTE) if method == Method::POST => super::jobs_push::PUSH_BODY_LIMIT,
         _ => default,
     }
 }

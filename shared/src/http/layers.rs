@@ -1,4 +1,5 @@
-//! Layers every function's router gets: `GET /healthz`, a body size limit, a 30 s request
+//! Layers every function's router gets: `GET /healthz`, `POST /internal/jobs/pubsub` (the
+//! job topic's push endpoint, [`super::jobs_push`]), a body size limit, a 30 s request
 //! timeout, problem details for every error (framework rejections included), panic → 500
 //! problem, and one log line per request with route, status, latency (ms) and the store
 //! reads/writes/deletes it caused.
@@ -11,7 +12,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -104,6 +105,10 @@ pub fn with_common_layers(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.max_body_bytes;
     routes
         .route("/healthz", get(healthz))
+        .route(
+            super::jobs_push::PUSH_ROUTE,
+            post(super::jobs_push::receive_push).layer(DefaultBodyLimit::max(super::jobs_push::PUSH_BODY_LIMIT)),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         // Refuses a declared Content-Length over the route's limit before reading the body.

@@ -4,6 +4,7 @@
 pub mod auth_extractor;
 pub mod body_limit;
 pub mod idempotency;
+pub mod jobs_push;
 pub mod json_body;
 pub mod layers;
 pub mod page_query;

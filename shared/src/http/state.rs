@@ -41,6 +41,9 @@ pub struct AppState {
     pub job_handlers: Arc<crate::jobs::JobDispatcher>,
     /// Snap-solve settings.
     pub snaps: SnapSettings,
+    /// Verifier of the Pub/Sub push route's OIDC tokens; `None` when `PUSH_AUDIENCE` is unset
+    /// (the route then refuses everything).
+    pub push_auth: Option<Arc<crate::auth::GoogleOidcVerifier>>,
 }
 
 /// Settings of snap-solve.
