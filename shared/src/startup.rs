@@ -22,7 +22,7 @@ use crate::store::timeout::TimeoutStore;
 use crate::store::{DocumentStore, Store};
 
 /// Minimum interval between key refetches triggered by unknown `kid`s.
-const KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(5);
+pub const KEY_REFRESH_COOLDOWN: Duration = Duration::from_secs(5);
 
 /// Opens the configured store, wrapped with the per-call deadline.
 ///

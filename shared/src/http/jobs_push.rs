@@ -42,9 +42,6 @@ pub const PUSH_ROUTE: &str = "/internal/jobs/pubsub";
 /// The body is read only after the token verifies.
 pub const PUSH_BODY_LIMIT: usize = PUBSUB_MAX_MESSAGE_BYTES / 3 * 4 + 64 * 1024;
 
-/// Minimum interval between refetches of Google's keys triggered by unknown `kid`s.
-const KEY_REFRESH_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// The push token verifier of `config` (`None` when `PUSH_AUDIENCE` is unset), using `clock`
 /// and the Firebase tokens' clock skew. No key is fetched until the first push.
 ///
@@ -61,7 +58,7 @@ pub fn push_verifier(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<O
             KeySource::File(path.clone())
         }
     };
-    let keys = Arc::new(KeyStore::new(source, KEY_REFRESH_COOLDOWN));
+    let keys = Arc::new(KeyStore::new(source, crate::startup::KEY_REFRESH_COOLDOWN));
     Ok(Some(Arc::new(GoogleOidcVerifier::new(
         audience,
         config.push.service_account.as_deref(),
