@@ -28,7 +28,7 @@ pub async fn snap_body(state: &AppState, id: &SnapId, snap: &SnapDoc, replayed: 
         "expires_at": snap.expires_at.as_ref().map(|t| t.to_rfc3339()),
         "image": {
             "url": image_url.as_ref().map(|u| u.url.clone()),
-            "url_expires_at": image_url.as_ref().map(|u| u.expires_at.to_rfc3339()),
+            "url_expires_at": image_url.as_ref().map(|u| shared::store::Timestamp(u.expires_at).to_rfc3339()),
             "mime_type": snap.image.mime_type,
             "bytes": snap.image.bytes,
             "width": snap.image.width,
