@@ -150,5 +150,5 @@ for fn in "$@"; do
         all-in-one) deploy_sweep ;;
         *) deploy_service "$fn" ;;
     esac
-    [ "$fn" = snap-solve ] && deploy_jobs_topic
+    if [ "$fn" = snap-solve ]; then deploy_jobs_topic; fi
 done
