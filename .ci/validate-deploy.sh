@@ -41,7 +41,7 @@ step "tools"
 venv "$DEPLOY_VENV" "sam cfn-lint cargo-lambda python-zig" aws-sam-cli cfn-lint cargo-lambda ziglang
 venv "$SCHEMA_VENV" check-jsonschema check-jsonschema
 export PATH="$DEPLOY_VENV/bin:$PATH"
-echo "$(sam --version); cfn-lint $(cfn-lint --version); $(cargo-lambda --version 2>/dev/null || cargo lambda --help | head -1); $("$SCHEMA_VENV/bin/check-jsonschema" --version)"
+echo "$(sam --version); cfn-lint $(cfn-lint --version); $(cargo lambda --version); $("$SCHEMA_VENV/bin/check-jsonschema" --version)"
 
 step "deploy script tests (changed-functions fixtures, GCP deploy dry runs, template checker)"
 "$DEPLOY_VENV/bin/python" -m unittest discover -s deploy/tests -p 'test_[cg]*.py'
