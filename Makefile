@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build-local token test test-rust lint fmt bench import lambda-watch clean build validate deploy-aws deploy-gcp
+.PHONY: dev build token test test-rust lint fmt bench import lambda-watch clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build-local
@@ -64,6 +64,7 @@ clean:
 	$(CARGO) clean
 
 # ---------------------------------------------------------------- deployment (README, "Deploy")
+.PHONY: build-local validate deploy-aws deploy-gcp
 AWS_ENV ?= default
 STAGE ?= prod
 FIREBASE_PROJECT_ID ?=
