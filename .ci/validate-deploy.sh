@@ -96,7 +96,7 @@ else
     # Each binary: aarch64, and no glibc symbol newer than provided.al2023's glibc 2.34.
     printf '%-16s %14s %10s %s\n' binary "stripped bytes" machine "newest glibc symbol"
     bad=0
-    for f in target/lambda/*/bootstrap; do
+    for f in "${CARGO_TARGET_DIR:-target}"/lambda/*/bootstrap; do
         [ -z "$only" ] || [[ " $only " == *" $(basename "$(dirname "$f")") "* ]] || continue
         machine=$(readelf -h "$f" | awk -F: '/Machine/ {gsub(/^ +/, "", $2); print $2}')
         glibc=$(readelf -V "$f" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)
