@@ -9,12 +9,12 @@ DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JE
 .PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
-dev: build
+dev: build-local
 	@echo "JEEVibe on http://localhost:$(PORT)  (store: $${JEEVIBE_STORE:-sqlite .dev/jeevibe.db}, sample bank, dev keys in .dev/keys)"
 	@echo "Mint a token in another terminal:  make token USER_ID=alice TIER=free"
 	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- serve
 
-build:
+build-local:
 	$(CARGO) build -p all-in-one --bin jeevibe
 
 ## token: print an ID token for USER_ID and TIER signed by the local dev key
@@ -70,3 +70,33 @@ lambda-watch:
 clean:
 	rm -rf .dev
 	$(CARGO) clean
+
+# ---------------------------------------------------------------- deployment (README, "Deploy")
+.PHONY: build-local validate deploy-aws deploy-gcp
+AWS_ENV ?= default
+STAGE ?= prod
+FIREBASE_PROJECT_ID ?=
+FIRESTORE_PROJECT_ID ?= $(FIREBASE_PROJECT_ID)
+GCP_PROJECT ?= $(FIREBASE_PROJECT_ID)
+FUNCTIONS ?= all
+
+## build: every function binary for AWS Lambda (arm64, release, stripped) into target/lambda/<name>/bootstrap
+build:
+	cargo lambda build --release --arm64
+
+## validate: every offline check of the deployment files (SAM, cfn-lint, Cloud Build schema, rules on the emulator, arm64 build)
+validate:
+	.ci/validate-deploy.sh
+
+## deploy-aws: sam build + sam deploy (samconfig.toml; AWS_ENV=default|staging, STAGE=prod) FIREBASE_PROJECT_ID=...
+deploy-aws:
+	@test -n "$(FIREBASE_PROJECT_ID)" || { echo "set FIREBASE_PROJECT_ID=<your Firebase project>"; exit 2; }
+	@test -f deploy/aws/gcp-credentials/gcp/credentials.json || { echo "missing deploy/aws/gcp-credentials/gcp/credentials.json (see deploy/aws/gcp-credentials/README.md)"; exit 2; }
+	sam build --config-env $(AWS_ENV)
+	sam deploy --config-env $(AWS_ENV) --parameter-overrides FirebaseProjectId=$(FIREBASE_PROJECT_ID) FirestoreProjectId=$(FIRESTORE_PROJECT_ID) StageName=$(STAGE)
+
+## deploy-gcp: Cloud Build: image, Cloud Run services, jobs, Firestore (GCP_PROJECT=..., FUNCTIONS=all|"quiz-generate ...")
+deploy-gcp:
+	@test -n "$(GCP_PROJECT)" || { echo "set GCP_PROJECT=<project> (or FIREBASE_PROJECT_ID)"; exit 2; }
+	gcloud builds submit --project $(GCP_PROJECT) --config cloudbuild.yaml \
+		--substitutions=_FUNCTIONS="$(FUNCTIONS)",_FIREBASE_PROJECT=$(FIREBASE_PROJECT_ID) .
