@@ -69,6 +69,10 @@ extra_flags() {
 ENV_VARS="JEEVIBE_STORE=firestore,FIRESTORE_PROJECT_ID=$PROJECT_ID,FIREBASE_PROJECT_ID=$FIREBASE_PROJECT_ID"
 ENV_VARS+=",SNAP_IMAGES_URL=gs://$SNAP_IMAGES_BUCKET/snaps,JOB_QUEUE=pubsub"
 ENV_VARS+=",JOB_QUEUE_TOPIC=projects/$PROJECT_ID/topics/$TOPIC,LOG_FORMAT=json"
+# Pub/Sub push requests carry an OIDC token of INVOKER_SA for this audience; the app's
+# POST /internal/jobs/pubsub accepts nothing else (shared/src/http/jobs_push.rs).
+PUSH_AUDIENCE="${PUSH_AUDIENCE:-jeevibe-jobs-push}"
+ENV_VARS+=",PUSH_AUDIENCE=$PUSH_AUDIENCE,PUSH_SERVICE_ACCOUNT=$INVOKER_SA"
 
 deploy_service() {
     local fn="$1" bin mem cpu conc timeout max
@@ -103,7 +107,7 @@ deploy_sweep() {
 
 deploy_jobs_topic() {
     # The job topic, its dead-letter topic, and the push subscription to snap-solve (an OIDC
-    # token of INVOKER_SA with the service URL as audience; 5 attempts, then dead-letter).
+    # token of INVOKER_SA with audience PUSH_AUDIENCE; 5 attempts, then dead-letter).
     local url
     if [ -n "${DRY_RUN:-}" ]; then
         url="https://jeevibe-snap-solve.example.run.app"
@@ -116,7 +120,7 @@ deploy_jobs_topic() {
             run gcloud pubsub topics create "$t" --project="$PROJECT_ID"
     done
     local push=(--push-endpoint="$url$JOBS_PUSH_PATH" --push-auth-service-account="$INVOKER_SA"
-        --push-auth-token-audience="$url" --ack-deadline=600 --dead-letter-topic="$DEAD_TOPIC"
+        --push-auth-token-audience="$PUSH_AUDIENCE" --ack-deadline=600 --dead-letter-topic="$DEAD_TOPIC"
         --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s)
     if exists pubsub subscriptions describe jeevibe-jobs-push --project="$PROJECT_ID"; then
         run gcloud pubsub subscriptions update jeevibe-jobs-push --project="$PROJECT_ID" "${push[@]}"

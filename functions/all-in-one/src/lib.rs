@@ -1,6 +1,8 @@
 //! Every function's routes on one router: the local default, what the mobile team points at,
 //! and a valid single-box deployment.
 
+pub mod operator_events;
+
 use axum::Router;
 use shared::http::AppState;
 

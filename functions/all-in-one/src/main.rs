@@ -107,12 +107,8 @@ fn gen_bank(count: usize, seed: u64, out: Option<PathBuf>) -> anyhow::Result<()>
 
 async fn sweep(batch: usize) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let store = shared::startup::open_store(&config).await?;
-    let images = shared::objects::ObjectStorage::from_config(&config.objects)?;
-    let now = chrono::Utc::now();
-    let snaps = shared::snap::sweep::sweep(store.as_ref(), &images, now, batch).await?;
-    let tutor = shared::tutor::sweep::sweep(store.as_ref(), now, batch).await?;
-    println!("{}", serde_json::json!({"at": now.to_rfc3339(), "snaps": snaps, "tutor": tutor}));
+    let state = shared::startup::build_state(&config).await?;
+    println!("{}", all_in_one::operator_events::sweep(&state, batch).await?);
     Ok(())
 }
 
@@ -123,7 +119,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => shared::runtime::start(all_in_one::router).await,
+        Command::Serve => {
+            shared::runtime::start_with_state(all_in_one::router, |state| {
+                Some(all_in_one::operator_events::OperatorEvents::new(state) as _)
+            })
+            .await
+        }
         Command::Import { file, check } => import(file, check).await,
         Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),
         Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
