@@ -98,6 +98,9 @@ pub enum ErrorCode {
     /// 502: the AI model's streamed answer was cut off (connection dropped, or the stream ended
     /// without its end marker); the partial answer is not complete.
     AiInterrupted,
+    /// 422: the AI provider refused this request's input (e.g. an image it cannot read); not
+    /// charged.
+    AiInputRejected,
     /// 415: the uploaded photo is not JPEG, PNG, WebP or HEIC/HEIF (decided from its bytes).
     UnsupportedImage,
     /// 422: the photo's declared dimensions exceed the limits (side or pixel count; a
@@ -143,6 +146,7 @@ impl ErrorCode {
             AiTimeout => StatusCode::GATEWAY_TIMEOUT,
             AiQuotaExhausted => StatusCode::SERVICE_UNAVAILABLE,
             AiInterrupted => StatusCode::BAD_GATEWAY,
+            AiInputRejected => StatusCode::UNPROCESSABLE_ENTITY,
             UnsupportedImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
             PushNotConfigured | JobFailed => StatusCode::SERVICE_UNAVAILABLE,

@@ -250,6 +250,24 @@ async fn permission_denied_is_not_retried_but_counts_against_the_provider() {
 }
 
 #[tokio::test]
+async fn refused_input_is_422_and_never_opens_the_breaker() {
+    let fake = FakeGemini::start().await;
+    fake.set_default(Reply::error(400, "Unable to process input image.", vec![]));
+    let c = client(&fake);
+    for _ in 0..8 {
+        let e = solve(&c).await.unwrap_err();
+        assert!(matches!(&e, AiError::InputRejected { detail } if detail.contains("INVALID_ARGUMENT")), "{e:?}");
+        let p = Problem::from(e);
+        assert_eq!((p.details().code, p.details().code.status().as_u16()), (ErrorCode::AiInputRejected, 422));
+    }
+    assert_eq!(fake.count(), 8, "not retried");
+    assert_eq!(c.breaker().consecutive_failures(), 0);
+    assert_eq!(c.breaker().state(), BreakerState::Closed, "one user's bad images do not pause everyone");
+    fake.set_default(Reply::valid_solution());
+    assert!(solve(&c).await.is_ok());
+}
+
+#[tokio::test]
 async fn a_slow_answer_beyond_the_deadline_is_a_timeout() {
     let fake = FakeGemini::start().await;
     fake.push(Reply::valid_solution().delayed(2_000));

@@ -119,16 +119,32 @@ pub async fn create_snap(
             Problem::new(ErrorCode::StorageUnavailable, format!("the image could not be stored: {e}")).retry_after(5)
         );
     }
+    // The inline attempt runs as a task of its own, so a client that goes away does not leave
+    // the snap pending: the task still settles it. Past the synchronous wait it is aborted and
+    // a queued job takes over.
     let solver = shared::startup::solver(&state);
-    let inline = solver.attempt(SolveInput {
-        id: &snap_id,
-        uid: &user.uid,
-        image: &prepared.bytes,
-        mime_type: prepared.mime_type,
-        attempt_no: snap.attempts + 1,
-        final_attempt: true,
+    let (task_id, task_uid, attempt_no) = (snap_id.clone(), user.uid.clone(), snap.attempts + 1);
+    let mut inline = tokio::spawn(async move {
+        solver
+            .attempt(SolveInput {
+                id: &task_id,
+                uid: &task_uid,
+                image: &prepared.bytes,
+                mime_type: prepared.mime_type,
+                attempt_no,
+                final_attempt: true,
+            })
+            .await
     });
-    match tokio::time::timeout(state.snaps.sync_wait, inline).await {
+    let outcome = match tokio::time::timeout(state.snaps.sync_wait, &mut inline).await {
+        Ok(Ok(result)) => Ok(result),
+        Ok(Err(join)) => return Err(Problem::new(ErrorCode::Internal, format!("solve task: {join}"))),
+        Err(elapsed) => {
+            inline.abort();
+            Err(elapsed)
+        }
+    };
+    match outcome {
         Ok(Ok(Attempt::Solved(snap))) => {
             let body = snap_body(&state, &snap_id, &snap, false).await;
             Ok(with_quota_headers((StatusCode::CREATED, axum::Json(body)).into_response(), limit, remaining, &state))

@@ -31,6 +31,22 @@ pub struct JsonUpload {
     pub mime_type: Option<String>,
 }
 
+/// True when a multipart error comes from the body length limit (a chunked upload over the
+/// route's limit surfaces as a stream read failure whose source is the limit).
+fn over_limit(e: &axum::extract::multipart::MultipartError) -> bool {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() || err.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 fn too_large(limit: usize) -> Problem {
     Problem::new(ErrorCode::PayloadTooLarge, format!("the image is larger than {limit} bytes")).with("limit", limit)
 }
@@ -63,7 +79,7 @@ impl FromRequest<AppState> for Upload {
             })?;
             loop {
                 let field = form.next_field().await.map_err(|e| {
-                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    if over_limit(&e) {
                         too_large(limit)
                     } else {
                         Problem::new(ErrorCode::MalformedBody, format!("could not read the form: {}", e.body_text()))
@@ -77,7 +93,7 @@ impl FromRequest<AppState> for Upload {
                 }
                 let declared_type = field.content_type().map(str::to_owned);
                 let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    if over_limit(&e) {
                         too_large(limit)
                     } else {
                         Problem::new(ErrorCode::MalformedBody, format!("could not read the image: {}", e.body_text()))

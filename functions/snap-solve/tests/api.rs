@@ -206,6 +206,7 @@ async fn provider_outcomes_map_to_stable_codes_and_failures_are_not_charged() {
         (vec![Reply::candidate_blocked("SAFETY")], 422, "ai_blocked", 1),
         (vec![Reply::candidate_blocked("PROHIBITED_CONTENT")], 422, "ai_blocked", 1),
         (vec![Reply::max_tokens()], 502, "ai_truncated", 1),
+        (vec![Reply::error(400, "Unable to process input image.", vec![])], 422, "ai_input_rejected", 1),
         (vec![Reply::malformed(), Reply::malformed()], 502, "ai_bad_output", 2),
         (vec![Reply::malformed(), Reply::valid_solution()], 201, "", 2),
         (vec![Reply::rate_limited("0.2s"), Reply::valid_solution()], 201, "", 2),
@@ -230,7 +231,7 @@ async fn provider_outcomes_map_to_stable_codes_and_failures_are_not_charged() {
     // A failed snap is kept in history as failed, with its code.
     let list = s.app.get("/v1/snaps?limit=100", &t).await;
     let failed = list.body["items"].as_array().unwrap().iter().filter(|i| i["status"] == "failed").count();
-    assert_eq!(failed, 5);
+    assert_eq!(failed, 6);
 }
 
 #[tokio::test]
@@ -460,4 +461,49 @@ async fn retention_per_tier_and_the_sweep() {
 
 fn user_token(app: &TestApp, uid: &str) -> String {
     app.keys.mint(shared::testing::TEST_PROJECT, uid, Tier::Ultra, app.clock.now_secs(), 3600).unwrap()
+}
+
+#[tokio::test]
+async fn chunked_oversize_uploads_are_413_and_duplicate_keys_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = spawn().await;
+    let t = s.app.token("olga", Tier::Free);
+    // A multipart body of 15 MiB sent chunked (no Content-Length to refuse up front).
+    let addr = s.app.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/snaps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nContent-Type: multipart/form-data; boundary=XX\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let part_head = b"--XX\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
+    let chunk = |data: &[u8]| [format!("{:x}\r\n", data.len()).into_bytes(), data.to_vec(), b"\r\n".to_vec()].concat();
+    conn.write_all(&chunk(part_head)).await.unwrap();
+    let block = vec![0xffu8; 1024 * 1024];
+    for _ in 0..15 {
+        if conn.write_all(&chunk(&block)).await.is_err() {
+            break; // the server answered and closed: fine
+        }
+    }
+    let _ = conn.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{}", &text[..text.len().min(300)]);
+    assert!(text.contains("payload_too_large"));
+
+    // Two Idempotency-Key headers are ambiguous.
+    let res = s
+        .app
+        .client
+        .post(format!("{}/v1/snaps", s.app.base))
+        .bearer_auth(&t)
+        .header("Idempotency-Key", "k1")
+        .header("Idempotency-Key", "k2")
+        .json(&json!({"image_base64": b64(&jpeg(100, 100))}))
+        .send()
+        .await
+        .unwrap();
+    let res = TestApp::read(res).await;
+    assert_eq!((res.status.as_u16(), res.code()), (400, "invalid_idempotency_key"));
+    assert_eq!(s.gemini.count(), 0);
 }

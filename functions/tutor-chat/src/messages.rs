@@ -20,8 +20,9 @@ use shared::store::DocumentStore;
 use shared::tutor::prompt;
 use shared::tutor::turns::{self, TurnEnd, TurnRequest, TurnReservation};
 
-/// Largest message, bytes of UTF-8.
-pub const MAX_MESSAGE_BYTES: usize = 4_000;
+/// Largest message, bytes of UTF-8: room for [`MAX_MESSAGE_CHARS`] characters of Devanagari
+/// (3 bytes each), so a Hindi message gets the same length as an English one.
+pub const MAX_MESSAGE_BYTES: usize = 6_000;
 /// Largest message, characters (Unicode scalar values).
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 /// How many recent turns are read to fill the prompt window.
@@ -45,7 +46,11 @@ fn parse_id(raw: &str) -> Result<ConversationId, Problem> {
 
 fn validate(content: &str) -> Result<(), Problem> {
     let chars = content.chars().count();
-    if content.trim().is_empty() {
+    // Blank means nothing a person can read: whitespace, zero-width and control characters.
+    let blank = content
+        .chars()
+        .all(|c| c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'));
+    if blank {
         return Err(Problem::new(ErrorCode::InvalidRequest, "content must not be empty"));
     }
     if content.len() > MAX_MESSAGE_BYTES || chars > MAX_MESSAGE_CHARS {
@@ -60,11 +65,29 @@ fn validate(content: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// True when the client asks for `text/event-stream` with a quality above 0 and at least that
+/// of an explicit `application/json` (RFC 9110 §12.5.1: media types compare
+/// case-insensitively, `q=0` means "not acceptable"; wildcards do not outrank a listed type).
 fn wants_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|m| m.trim().starts_with("text/event-stream")))
+    let mut sse = 0.0f32;
+    let mut json = 0.0f32;
+    for value in headers.get_all(ACCEPT).iter().filter_map(|v| v.to_str().ok()) {
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+                .find_map(|v| v.trim().parse::<f32>().ok())
+                .filter(|q| (0.0..=1.0).contains(q))
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "text/event-stream" => sse = sse.max(q),
+                "application/json" => json = json.max(q),
+                _ => {}
+            }
+        }
+    }
+    sse > 0.0 && sse >= json
 }
 
 /// The prompt for this turn: recent turns that fit the tier's budget, refreshing the running
@@ -207,51 +230,68 @@ pub async fn post_message(
             return Err(quota::exceeded(Counter::TutorMessages, user.tier, limit, remaining, 1, now));
         }
     };
-    let store = state.store.clone();
-    let fail = |e: shared::ai::AiError| {
-        let store = store.clone();
-        let (id, turn_id, clock) = (id.clone(), turn_id.clone(), state.clock.clone());
-        async move {
-            let p = Problem::from(e);
-            let end = TurnEnd {
-                status: TurnStatus::Failed,
-                assistant: String::new(),
-                finish_reason: None,
-                usage: None,
-                error: Some(p.details().code.as_str()),
-            };
-            turns::settle(store.as_ref(), &id, &turn_id, &end, clock.now()).await?;
-            Err::<Response, Problem>(p)
-        }
+    // The answer is produced by a task of its own: if the client goes away meanwhile, the
+    // task still settles the turn (an incomplete answer is released, never left pending).
+    let task = tokio::spawn(answer(state.clone(), user.tier, id, turn_id, conv, turn, wants_stream(&headers)));
+    let mut res = match task.await {
+        Ok(Ok(Answer::Json(res))) => res,
+        Ok(Ok(Answer::Events(rx))) => crate::stream::sse_response(rx),
+        Ok(Err(p)) => return Err(p),
+        Err(e) => return Err(Problem::new(ErrorCode::Internal, format!("answer task: {e}"))),
     };
-    let prompt = match build_prompt(state.store.as_ref(), &state.openai, user.tier, &id, &conv, &turn).await {
+    quota_headers(&mut res, limit, remaining, &state);
+    Ok(res)
+}
+
+/// What the answering task hands back.
+enum Answer {
+    /// A complete JSON answer (201).
+    Json(Response),
+    /// The events of a streamed answer, produced by a running pump.
+    Events(tokio::sync::mpsc::Receiver<axum::response::sse::Event>),
+}
+
+/// Stores a turn as failed (releasing its reservation) and returns the problem for the client.
+async fn failed(state: &AppState, id: &ConversationId, turn_id: &TurnId, p: Problem) -> Problem {
+    let end = TurnEnd {
+        status: TurnStatus::Failed,
+        assistant: String::new(),
+        finish_reason: None,
+        usage: None,
+        error: Some(p.details().code.as_str()),
+    };
+    match turns::settle(state.store.as_ref(), id, turn_id, &end, state.clock.now()).await {
+        Ok(_) => p,
+        Err(e) => e.into(),
+    }
+}
+
+/// Builds the prompt, calls the model and settles the turn (or hands a started stream to the
+/// pump, which settles it). Every failure is settled before it is returned.
+async fn answer(
+    state: AppState,
+    tier: Tier,
+    id: ConversationId,
+    turn_id: TurnId,
+    conv: Box<ConversationDoc>,
+    turn: Box<TurnDoc>,
+    stream: bool,
+) -> Result<Answer, Problem> {
+    let prompt = match build_prompt(state.store.as_ref(), &state.openai, tier, &id, &conv, &turn).await {
         Ok(p) => p,
-        Err(p) => {
-            let end = TurnEnd {
-                status: TurnStatus::Failed,
-                assistant: String::new(),
-                finish_reason: None,
-                usage: None,
-                error: Some(p.details().code.as_str()),
-            };
-            turns::settle(state.store.as_ref(), &id, &turn_id, &end, state.clock.now()).await?;
-            return Err(p);
-        }
+        Err(p) => return Err(failed(&state, &id, &turn_id, p).await),
     };
-    let settings = state.openai.config().tier(user.tier);
+    let settings = state.openai.config().tier(tier);
     let req = ChatRequest {
         model: settings.model.clone(),
         messages: prompt.messages,
         max_tokens: settings.max_answer_tokens,
     };
-    if wants_stream(&headers) {
-        let upstream = match state.openai.stream(&req).await {
-            Ok(s) => s,
-            Err(e) => return fail(e).await,
+    if stream {
+        return match state.openai.stream(&req).await {
+            Ok(upstream) => Ok(Answer::Events(crate::stream::start_pump(state.clone(), id, turn_id, upstream))),
+            Err(e) => Err(failed(&state, &id, &turn_id, e.into()).await),
         };
-        let mut res = crate::stream::sse_response(state.clone(), id, turn_id, upstream);
-        quota_headers(&mut res, limit, remaining, &state);
-        return Ok(res);
     }
     match state.openai.complete(&req).await {
         Ok(answer) => {
@@ -265,12 +305,11 @@ pub async fn post_message(
             let stored = turns::settle(state.store.as_ref(), &id, &turn_id, &end, state.clock.now())
                 .await?
                 .ok_or_else(not_found)?;
-            let mut res =
-                (StatusCode::CREATED, axum::Json(answer_body(&id, turn_id.as_str(), &stored, false))).into_response();
-            quota_headers(&mut res, limit, remaining, &state);
-            Ok(res)
+            Ok(Answer::Json(
+                (StatusCode::CREATED, axum::Json(answer_body(&id, turn_id.as_str(), &stored, false))).into_response(),
+            ))
         }
-        Err(e) => fail(e).await,
+        Err(e) => Err(failed(&state, &id, &turn_id, e.into()).await),
     }
 }
 
@@ -322,4 +361,37 @@ pub async fn list_messages(
         "next_after": next_after,
     }))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> bool {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT, HeaderValue::from_str(v).unwrap());
+        wants_stream(&h)
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert!(accept("text/event-stream"));
+        assert!(accept("TEXT/Event-Stream"));
+        assert!(accept("text/event-stream, */*"));
+        assert!(accept("application/json;q=0.5, text/event-stream"));
+        assert!(!accept("text/event-stream;q=0"));
+        assert!(!accept("text/event-stream;q=0.4, application/json"));
+        assert!(!accept("*/*"));
+        assert!(!accept("application/json"));
+        assert!(!wants_stream(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn blank_and_long_messages() {
+        assert!(validate("\u{a0}\u{200b}\u{3000}\n").is_err());
+        assert!(validate("\u{0}").is_err());
+        assert!(validate("क्या?").is_ok());
+        assert!(validate(&"क".repeat(2_000)).is_ok(), "2,000 Devanagari characters fit");
+        assert!(validate(&"a".repeat(2_001)).is_err());
+    }
 }

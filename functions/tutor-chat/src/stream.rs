@@ -105,10 +105,15 @@ fn disconnected(text: String) -> TurnEnd {
     }
 }
 
-/// Starts the pump and returns the SSE response.
-pub fn sse_response(state: AppState, id: ConversationId, turn_id: TurnId, upstream: ChatStream) -> Response {
+/// Starts the pump (a task of its own) and returns the receiving end of its events.
+pub fn start_pump(state: AppState, id: ConversationId, turn_id: TurnId, upstream: ChatStream) -> mpsc::Receiver<Event> {
     let (tx, rx) = mpsc::channel::<Event>(64);
     tokio::spawn(pump(state, id, turn_id, upstream, tx));
+    rx
+}
+
+/// The SSE response over a pump's events, with heartbeat comments every [`HEARTBEAT`].
+pub fn sse_response(rx: mpsc::Receiver<Event>) -> Response {
     let stream =
         futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx)) });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response()

@@ -76,6 +76,14 @@ pub enum AiError {
         /// What happened (logged; not sent to clients).
         detail: String,
     },
+    /// The provider refused this request's input (HTTP 400 INVALID_ARGUMENT, 413): e.g. an
+    /// image it cannot read. Not retried, not charged, and not a provider failure for the
+    /// breaker (one user's bad uploads must not pause the service for everyone).
+    #[error("the AI provider refused this input: {detail}")]
+    InputRejected {
+        /// The provider's status and message (logged; not sent to clients).
+        detail: String,
+    },
 }
 
 impl AiError {
@@ -92,6 +100,7 @@ impl AiError {
             AiError::CircuitOpen { .. } => "circuit_open",
             AiError::QuotaExhausted { .. } => "quota_exhausted",
             AiError::Interrupted { .. } => "interrupted",
+            AiError::InputRejected { .. } => "input_rejected",
         }
     }
 }
@@ -164,6 +173,10 @@ impl From<AiError> for Problem {
             AiError::QuotaExhausted { .. } => Problem::new(
                 ErrorCode::AiQuotaExhausted,
                 "the AI provider account's quota is exhausted; the server's AI billing needs attention",
+            ),
+            AiError::InputRejected { .. } => Problem::new(
+                ErrorCode::AiInputRejected,
+                "the AI provider could not process this input (is the photo a readable image?); this request was not charged",
             ),
             AiError::Interrupted { .. } => {
                 Problem::new(ErrorCode::AiInterrupted, "the AI model's answer was interrupted; please try again")

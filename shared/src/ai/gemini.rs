@@ -54,6 +54,10 @@ impl Classify for Attempt {
         match self {
             Attempt::Http { status: 429, retry_after, .. } => ErrorClass::Retryable { after: *retry_after },
             Attempt::Http { status: 408 | 500..=599, retry_after, .. } => ErrorClass::Retryable { after: *retry_after },
+            // The request itself was refused (INVALID_ARGUMENT for an image the model cannot
+            // read, 413 for a payload over its limit): this input's fault, not the provider's,
+            // so one user's bad uploads cannot open the breaker for everyone.
+            Attempt::Http { status: 400 | 413, .. } => ErrorClass::Rejected,
             Attempt::Http { .. } => ErrorClass::Fatal,
             Attempt::Transport(_) | Attempt::Malformed(_) => ErrorClass::Retryable { after: None },
             Attempt::BadOutput(_) => ErrorClass::Fatal,
@@ -66,6 +70,9 @@ impl Attempt {
     fn into_ai_error(self) -> AiError {
         match self {
             Attempt::Http { status: 429, retry_after, .. } => AiError::RateLimited { retry_after },
+            Attempt::Http { status: status @ (400 | 413), grpc_status, message, .. } => {
+                AiError::InputRejected { detail: format!("HTTP {status} {grpc_status}: {message}") }
+            }
             Attempt::Http { status, grpc_status, message, .. } => {
                 AiError::Unavailable { status, detail: format!("{grpc_status}: {message}") }
             }

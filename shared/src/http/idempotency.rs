@@ -16,7 +16,11 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// # Errors
 /// 400 `invalid_idempotency_key`.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let Some(v) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(Problem::new(ErrorCode::InvalidIdempotencyKey, "send one Idempotency-Key header, not several"));
+    }
     let key = v.to_str().ok().map(|s| s.trim().trim_matches('"').to_owned()).unwrap_or_default();
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Problem::new(

@@ -80,8 +80,9 @@ pub fn header_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((u32::try_from(size.width).ok()?, u32::try_from(size.height).ok()?))
 }
 
-/// Size and header checks for a sniffed photo; returns the declared dimensions. HEIC/HEIF
-/// whose `ispe` box cannot be found gives `(0, 0)` (unknown: it is passed through unchanged).
+/// Size and header checks for a sniffed photo; returns the declared dimensions. A HEIC/HEIF is
+/// passed to the model undecoded, so its `ispe` box (image spatial extents) must be readable:
+/// without it nothing says the bytes are an image at all.
 ///
 /// # Errors
 /// [`ImageError::TooLarge`], [`ImageError::Dimensions`], [`ImageError::Corrupt`] (a JPEG, PNG or
@@ -89,7 +90,6 @@ pub fn header_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 pub fn check(format: ImageFormat, bytes: &[u8], limits: &ImageLimits) -> Result<(u32, u32), ImageError> {
     limits.check_bytes(bytes.len())?;
     match (format, header_dimensions(bytes)) {
-        (ImageFormat::Heic | ImageFormat::Heif, None) => Ok((0, 0)),
         (_, None) => Err(ImageError::Corrupt { detail: format!("unreadable {} header", format.mime()) }),
         (_, Some((w, h))) => limits.check_dimensions(w, h).map(|()| (w, h)),
     }

@@ -20,9 +20,9 @@ pub struct PreparedImage {
     pub bytes: Vec<u8>,
     /// Media type of `bytes` (`image/jpeg`, or `image/heic` / `image/heif` for pass-through).
     pub mime_type: &'static str,
-    /// Width of `bytes`, px, after orientation (0 when a HEIC/HEIF header has no `ispe` box).
+    /// Width of `bytes`, px, after orientation (for HEIC/HEIF: from its `ispe` box).
     pub width: u32,
-    /// Height of `bytes`, px, after orientation (0 when unknown, as for `width`).
+    /// Height of `bytes`, px, after orientation (as for `width`).
     pub height: u32,
     /// Format of the upload, from its bytes.
     pub source_format: ImageFormat,
@@ -44,8 +44,8 @@ pub struct PreparedImage {
 /// images to its own tiles anyway (Gemini: 768 px), so the extra sharpness would not reach it.
 ///
 /// HEIC/HEIF has no maintained pure-Rust decoder: it is passed through unchanged as
-/// `image/heic` / `image/heif` (Gemini accepts both), after the size cap and, when its `ispe`
-/// box is found, the dimension limits.
+/// `image/heic` / `image/heif` (Gemini accepts both), after the size cap and the dimension
+/// limits read from its `ispe` box (a HEIC without one is refused as corrupt).
 ///
 /// # Errors
 /// [`ImageError::TooLarge`] (413), [`ImageError::NotAnImage`] (415), [`ImageError::Dimensions`]

@@ -36,9 +36,9 @@ pub struct SnapImage {
     pub mime_type: String,
     /// Stored size, bytes.
     pub bytes: u64,
-    /// Width, px (0 when passed through undecoded, e.g. HEIC).
+    /// Width, px (HEIC/HEIF: as its `ispe` box declares).
     pub width: u32,
-    /// Height, px (0 when passed through undecoded).
+    /// Height, px.
     pub height: u32,
 }
 
