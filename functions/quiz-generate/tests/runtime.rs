@@ -47,6 +47,7 @@ async fn http_path_serves_and_drains_on_sigterm() {
     let res = client
         .post(format!("{base}/v1/quizzes"))
         .bearer_auth(files.token("alice", Tier::Free))
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         .json(&json!({"size": 3}))
         .send()
         .await
@@ -74,6 +75,8 @@ async fn http_path_serves_and_drains_on_sigterm() {
         .find(|v| v["route"] == "/v1/quizzes")
         .unwrap_or_else(|| panic!("JSON request log line missing in:\n{log}"));
     assert_eq!(line["status"], 201);
+    assert_eq!(line["severity"], "INFO", "Cloud Logging reads severity");
+    assert_eq!(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(line["uid"], "alice");
     assert!(line["store_reads"].as_u64().unwrap() >= 2);
     assert_eq!(line["store_writes"], 2);

@@ -46,18 +46,26 @@ async fn log_request(mut req: Request, next: Next) -> Response {
         .find_map(|h| req.headers().get(*h).and_then(|v| v.to_str().ok()))
         .map(|v| v.chars().take(128).collect::<String>());
     req.extensions_mut().insert(user.clone());
+    let trace_id = super::trace_context::trace_id(req.headers());
     let method = req.method().clone();
     // The route template, never the raw path (which the client controls); "-" when unmatched.
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
     let (res, usage) = metered(next.run(req)).await;
     let res = as_problem(res, &method);
     let uid = user.0.get().cloned();
+    let status = res.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    let cloud_trace =
+        crate::telemetry::cloud_trace_prefix().zip(trace_id.as_deref()).map(|(prefix, id)| format!("{prefix}{id}"));
     tracing::info!(
         target: "request",
+        severity = crate::telemetry::severity(status),
         method = %method,
         route = %route,
-        status = res.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1e3,
+        status,
+        latency_ms,
+        trace_id = trace_id.as_deref().unwrap_or("-"),
+        "logging.googleapis.com/trace" = cloud_trace.as_deref(),
         store_reads = usage.reads,
         store_writes = usage.writes,
         store_deletes = usage.deletes,
@@ -65,6 +73,7 @@ async fn log_request(mut req: Request, next: Next) -> Response {
         request_id = request_id.as_deref().unwrap_or("-"),
         "request"
     );
+    crate::telemetry::emf::emit(&route, status, latency_ms);
     res
 }
 

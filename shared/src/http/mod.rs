@@ -9,6 +9,7 @@ pub mod json_body;
 pub mod layers;
 pub mod page_query;
 pub mod state;
+pub mod trace_context;
 
 pub use body_limit::{MAX_IMAGE_BYTES, UPLOAD_BODY_LIMIT};
 pub use json_body::ApiJson;
