@@ -113,6 +113,15 @@ pub fn register_jobs(state: &AppState) {
         crate::snap::job::KIND,
         Arc::new(crate::snap::job::SolveJobHandler { solver: solver(state), images: state.objects.clone() }),
     );
+    state.job_handlers.register(
+        crate::snapshot::KIND,
+        Arc::new(crate::snapshot::BatchWorker {
+            store: state.store.clone(),
+            bank: state.bank.clone(),
+            clock: state.clock.clone(),
+            max_attempts: crate::snapshot::MAX_ATTEMPTS,
+        }),
+    );
 }
 
 /// The snap solver of an instance.
