@@ -41,7 +41,8 @@ impl LambdaEventHandler for SnapshotEvents {
         let outcome = shared::snapshot::trigger(self.state.store.as_ref(), self.state.jobs.as_ref(), week, now)
             .await
             .map_err(|e| EventError::from(anyhow::anyhow!("snapshot trigger for {week}: {e}")))?;
-        tracing::info!(week = %week, outcome = ?std::mem::discriminant(&outcome), "snapshot trigger");
-        serde_json::to_value(&outcome).map_err(|e| EventError::from(anyhow::anyhow!(e)))
+        let view = crate::trigger::outcome_view(&outcome);
+        tracing::info!(week = %week, outcome = %view["outcome"], "snapshot trigger");
+        Ok(view)
     }
 }

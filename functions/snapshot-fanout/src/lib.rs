@@ -21,7 +21,7 @@ use shared::http::AppState;
 
 pub use events::{SnapshotEvents, events};
 pub use read::{get_snapshot, list_snapshots, snapshot_view};
-pub use trigger::{RUN_ROUTE, run_now, run_view};
+pub use trigger::{RUN_ROUTE, outcome_view, run_now, run_view};
 
 /// The function's routes.
 pub fn router() -> Router<AppState> {

@@ -64,8 +64,13 @@ pub async fn run_now(State(state): State<AppState>, req: Request) -> Result<Resp
             TriggerError::Queue(q) => Problem::new(ErrorCode::QueueUnavailable, q.to_string()),
         })?;
     let status = if matches!(outcome, TriggerOutcome::Started(_)) { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, axum::Json(serde_json::json!({"outcome": outcome_name(&outcome), "run": run_view(outcome.run())})))
-        .into_response())
+    Ok((status, axum::Json(outcome_view(&outcome))).into_response())
+}
+
+/// A trigger's outcome as API JSON: `{"outcome": "started" | "already_complete" |
+/// "in_progress", "run": {...}}`.
+pub fn outcome_view(o: &TriggerOutcome) -> serde_json::Value {
+    serde_json::json!({"outcome": outcome_name(o), "run": run_view(o.run())})
 }
 
 fn outcome_name(o: &TriggerOutcome) -> &'static str {
