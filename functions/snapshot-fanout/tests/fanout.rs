@@ -457,7 +457,7 @@ async fn an_sqs_batch_with_one_bad_record_reports_only_that_record() {
     let record = |id: &str, body: String| {
         json!({
             "messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
-            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1764441000000",
+            "attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "1764441000000",
                 "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1764441000001"},
             "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-south-1:123456789012:jobs",
@@ -471,6 +471,7 @@ async fn an_sqs_batch_with_one_bad_record_reports_only_that_record() {
     assert_eq!(out, json!({"batchItemFailures": [{"itemIdentifier": "m-bad"}]}));
     let run = f.wait_complete().await;
     assert_eq!((run.batches_done, run.users_processed), (1, 2));
+    assert_eq!(run.batches_retried, 1, "SQS's second receive counts as a retried batch");
 }
 
 /// 120 examinees with θ spread evenly over [−2, 2] answer the same 10 questions, each correct
