@@ -537,3 +537,46 @@ async fn the_run_recalibrates_answered_items_into_a_new_bank_version() {
     }
     println!("recalibration e2e: b before {before:?}\n  after {after:?}\n  true {truth:?}");
 }
+
+#[tokio::test]
+async fn a_pubsub_push_delivers_a_batch_and_a_duplicate_push_counts_nothing() {
+    use base64::Engine;
+    let f = fixture().await;
+    seed_idle_users(&f.app, 2).await;
+    let mut run = RunDoc::planning(WEEK, f.now());
+    run.state = RunState::Running;
+    run.batches_planned = 1;
+    run.users_planned = 2;
+    f.app.store.commit(vec![Write::set(RunDoc::path(WEEK).unwrap(), to_fields(&run).unwrap())]).await.unwrap();
+    let job = Job::new(
+        shared::snapshot::KIND,
+        format!("snapshot:{WEEK}:0"),
+        json!({"week": WEEK, "batch": 0, "uids": ["u00000", "u00001"]}),
+    );
+    // The push request Pub/Sub sends for a message of the job topic.
+    let envelope = json!({
+        "message": {
+            "data": base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&job).unwrap()),
+            "attributes": {"kind": job.kind, "id": job.id},
+            "messageId": "9171447519112633", "publishTime": "2026-11-28T06:30:01.000Z",
+        },
+        "subscription": "projects/jeevibe-test/subscriptions/jobs-push",
+        "deliveryAttempt": 1,
+    });
+    let push = |token: Option<String>| {
+        let mut req = f.app.client.post(format!("{}/internal/jobs/pubsub", f.app.base)).json(&envelope);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move { TestApp::read(req.send().await.unwrap()).await }
+    };
+    assert_eq!(push(None).await.status, 401, "an unauthenticated push runs nothing");
+    assert_eq!(RunDoc::read(f.app.store.as_ref(), WEEK).await.unwrap().unwrap().batches_done, 0);
+    let ok = push(Some(f.oidc(AUDIENCE, SCHEDULER))).await;
+    assert_eq!(ok.status, 204, "{:?}", ok.body);
+    let done = f.wait_complete().await;
+    assert_eq!((done.batches_done, done.users_processed), (1, 2));
+    let again = push(Some(f.oidc(AUDIENCE, SCHEDULER))).await;
+    assert_eq!(again.status, 204, "a redelivery is acknowledged");
+    assert_eq!(RunDoc::read(f.app.store.as_ref(), WEEK).await.unwrap().unwrap(), done, "and counts nothing");
+}
