@@ -41,7 +41,9 @@ pub const PAGE_SIZE: usize = 1_000;
 /// # Errors
 /// Store errors.
 pub async fn active_user_ids(store: &dyn DocumentStore, week: &str, page: usize) -> Result<Vec<String>, StoreError> {
-    let page = page.max(1);
+    // The embedded SQLite store evaluates every query over the whole collection, so each page
+    // would re-read all users (quadratic); there one query reads every id.
+    let page = if store.backend() == "sqlite" { usize::MAX } else { page.max(1) };
     let users = CollectionPath::root("users")?;
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
@@ -49,8 +51,10 @@ pub async fn active_user_ids(store: &dyn DocumentStore, week: &str, page: usize)
         let mut q = Query::new(users.clone())
             .filter(LAST_ACTIVE_WEEK_FIELD, Op::Eq, Value::string(week))
             .order_by(UID_FIELD, Direction::Asc)
-            .select(&[UID_FIELD])
-            .limit(page);
+            .select(&[UID_FIELD]);
+        if page < usize::MAX {
+            q = q.limit(page);
+        }
         if let Some(c) = &cursor {
             q = q.start_after(vec![Value::string(c.clone())]);
         }
