@@ -5,6 +5,7 @@
 //! recalibration of a known population through the whole run.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -579,4 +580,93 @@ async fn a_pubsub_push_delivers_a_batch_and_a_duplicate_push_counts_nothing() {
     let again = push(Some(f.oidc(AUDIENCE, SCHEDULER))).await;
     assert_eq!(again.status, 204, "a redelivery is acknowledged");
     assert_eq!(RunDoc::read(f.app.store.as_ref(), WEEK).await.unwrap().unwrap(), done, "and counts nothing");
+}
+
+/// The real store, except that the first `fail` commits writing snapshots fail as an
+/// unreachable database would (`Unavailable`, retryable).
+struct FailingSnapshotCommits {
+    inner: shared::store::Store,
+    fail: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl shared::store::DocumentStore for FailingSnapshotCommits {
+    async fn get_all(
+        &self,
+        paths: &[DocPath],
+        mask: Option<&[&str]>,
+    ) -> Result<Vec<Option<shared::store::Document>>, shared::store::StoreError> {
+        self.inner.get_all(paths, mask).await
+    }
+
+    async fn query(&self, q: &shared::store::Query) -> Result<Vec<shared::store::Document>, shared::store::StoreError> {
+        self.inner.query(q).await
+    }
+
+    async fn commit(&self, writes: Vec<Write>) -> Result<(), shared::store::StoreError> {
+        use std::sync::atomic::Ordering;
+        if writes.iter().any(|w| w.path.as_str().contains("/snapshots/"))
+            && self.fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        {
+            return Err(shared::store::StoreError::Unavailable("connection reset".into()));
+        }
+        self.inner.commit(writes).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn shared::store::Transaction>, shared::store::StoreError> {
+        self.inner.begin().await
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+}
+
+/// Runs the week with a worker over a store whose first `fail` snapshot commits fail.
+async fn run_with_failures(fail: usize) -> (Fixture, RunDoc, Vec<shared::jobs::DeadLetter>) {
+    let f = fixture().await;
+    seed_idle_users(&f.app, 30).await;
+    let store: shared::store::Store =
+        Arc::new(FailingSnapshotCommits { inner: f.app.store.clone(), fail: fail.into() });
+    let worker = shared::snapshot::BatchWorker {
+        store: store.clone(),
+        bank: f.app.state.bank.clone(),
+        clock: Arc::new(f.app.clock.clone()),
+        max_attempts: shared::snapshot::MAX_ATTEMPTS,
+    };
+    let queue = InProcessQueue::new(
+        Arc::new(worker),
+        InProcessOptions {
+            max_attempts: shared::snapshot::MAX_ATTEMPTS,
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            ..InProcessOptions::default()
+        },
+    );
+    trigger(store.as_ref(), &queue, week(), f.now()).await.unwrap();
+    queue.idle().await;
+    let run = f.wait_complete().await;
+    let dead = queue.dead_letters();
+    (f, run, dead)
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_counted_once() {
+    let (f, run, dead) = run_with_failures(2).await;
+    assert!(dead.is_empty(), "{dead:?}");
+    assert_eq!((run.batches_done, run.batches_failed, run.batches_retried), (1, 0, 1));
+    assert_eq!(run.users_processed, 30);
+    assert!(f.snapshot("u00029").await.is_some());
+}
+
+#[tokio::test]
+async fn a_batch_failing_every_attempt_is_dead_lettered_after_the_bound() {
+    let (f, run, dead) = run_with_failures(usize::MAX).await;
+    assert_eq!((run.batches_done, run.batches_failed, run.batches_retried), (0, 1, 1));
+    assert_eq!(run.failed_batches, vec![0]);
+    assert_eq!(run.users_processed, 0);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].job.attempt, shared::snapshot::MAX_ATTEMPTS, "bounded attempts");
+    assert!(dead[0].failure.retryable && dead[0].failure.detail.contains("connection reset"), "{:?}", dead[0].failure);
+    assert!(f.snapshot("u00000").await.is_none());
 }
