@@ -537,6 +537,21 @@ async fn the_run_recalibrates_answered_items_into_a_new_bank_version() {
         after.push(new);
     }
     println!("recalibration e2e: b before {before:?}\n  after {after:?}\n  true {truth:?}");
+
+    // A finalizer that died after the import, before marking the run complete: the one taking
+    // over its claim completes the run without stepping the difficulties again.
+    let mut crashed = run.clone();
+    crashed.state = RunState::Finalizing;
+    crashed.finished_at = None;
+    crashed.bank_version = None;
+    crashed.recalibrated_from = Some(version_before.clone());
+    let path = RunDoc::path(WEEK).unwrap();
+    f.app.store.commit(vec![Write::set(path, to_fields(&crashed).unwrap())]).await.unwrap();
+    let later = f.now() + chrono::Duration::minutes(20);
+    let redone = shared::snapshot::finalize::finalize(f.app.store.as_ref(), WEEK, later).await.unwrap().unwrap();
+    assert_eq!((redone.state, redone.bank_version.as_deref()), (RunState::Complete, Some(version.as_str())));
+    let meta_after = shared::bank::storage::read_meta(f.app.store.as_ref()).await.unwrap().unwrap();
+    assert_eq!(meta_after.version, version, "no second import");
 }
 
 #[tokio::test]

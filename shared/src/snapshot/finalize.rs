@@ -6,6 +6,10 @@
 //! Only one delivery finalizes: it first claims the run in a transaction
 //! (`finalize_claimed_at`), and a claim older than [`CLAIM_TIMEOUT`] (a crashed worker) may be
 //! taken over. A claimant that fails releases the claim so the retry of its batch can finalize.
+//! The difficulty step is applied once: before importing, the finalizer records the bank
+//! version it starts from (`recalibrated_from`); a finalizer taking over finds the bank already
+//! moved past that version (the import's commit point is `meta/question_bank`) and does not
+//! step again.
 
 use chrono::{DateTime, Utc};
 
@@ -76,9 +80,16 @@ async fn finish(store: &dyn DocumentStore, week: &str, now: DateTime<Utc>) -> Re
         .map(|d| d.decode())
         .collect::<Result<_, _>>()?;
     let tallies = merge(&partials);
+    let path = RunDoc::path(week)?;
+    let read_run = || async {
+        let doc = store.get(&path, None).await?.ok_or_else(|| StoreError::NotFound(path.to_string()))?;
+        doc.decode::<RunDoc>()
+    };
     let meta = storage::read_meta(store).await?;
+    let current = meta.as_ref().map(|m| m.version.clone());
+    let already = read_run().await?.recalibrated_from.is_some_and(|from| Some(from) != current);
     let questions = if tallies.is_empty() { Vec::new() } else { storage::load(store, meta.as_ref()).await? };
-    let (updated, changed) = recalibrate(&questions, &tallies);
+    let (updated, changed) = if already { (questions.clone(), 0) } else { recalibrate(&questions, &tallies) };
     let stats = CollectionPath::root(QUESTION_STATS)?;
     let mut writes = Vec::with_capacity(tallies.len());
     for (id, t) in &tallies {
@@ -91,21 +102,30 @@ async fn finish(store: &dyn DocumentStore, week: &str, now: DateTime<Utc>) -> Re
             ("correct_rate".to_owned(), Value::DoubleValue(t.correct_rate())),
             ("mean_seconds".to_owned(), Value::DoubleValue(t.mean_seconds())),
         ]);
-        if let (Some(b0), Some(b1)) = (before, after) {
+        if let (Some(b0), Some(b1), false) = (before, after, already) {
             f.insert("b_before".to_owned(), Value::DoubleValue(b0));
             f.insert("b_after".to_owned(), Value::DoubleValue(b1));
         }
         writes.push(Write::set(stats.doc(id)?, f));
     }
     commit_chunked(store, writes).await?;
-    let version = if changed > 0 { Some(storage::import(store, &updated).await?) } else { None };
-    let path = RunDoc::path(week)?;
-    let mut run: RunDoc =
-        store.get(&path, None).await?.ok_or_else(|| StoreError::NotFound(path.to_string()))?.decode()?;
+    let version = if already {
+        current
+    } else if changed > 0 {
+        let mut run = read_run().await?;
+        run.recalibrated_from = current;
+        store.commit(vec![Write::set(path.clone(), to_fields(&run)?)]).await?;
+        Some(storage::import(store, &updated).await?)
+    } else {
+        None
+    };
+    let mut run = read_run().await?;
     run.state = RunState::Complete;
     run.finished_at = Some(Timestamp(now));
     run.items_answered = tallies.len() as i64;
-    run.items_recalibrated = changed as i64;
+    if !already {
+        run.items_recalibrated = changed as i64;
+    }
     run.bank_version = version;
     run.finalize_claimed_at = None;
     store.commit(vec![Write::set(path, to_fields(&run)?)]).await?;

@@ -84,6 +84,10 @@ pub struct RunDoc {
     /// Set while one delivery merges and recalibrates (a claim; see [`super::finalize`]).
     #[serde(default)]
     pub finalize_claimed_at: Option<Timestamp>,
+    /// The bank version the recalibration started from, written before the new version is
+    /// imported: a finalizer taking over a dead one's claim sees whether the import happened.
+    #[serde(default)]
+    pub recalibrated_from: Option<String>,
 }
 
 impl RunDoc {
@@ -105,6 +109,7 @@ impl RunDoc {
             items_recalibrated: 0,
             bank_version: None,
             finalize_claimed_at: None,
+            recalibrated_from: None,
         }
     }
 
