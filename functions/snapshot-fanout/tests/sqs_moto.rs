@@ -117,6 +117,11 @@ async fn batches_travel_through_sqs_and_complete_the_run() {
             invocations.push(started.elapsed());
             assert_eq!(answer, json!({"batchItemFailures": []}));
             client.delete_message().queue_url(&url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            if invocations.len() == 1 {
+                let r = RunDoc::read(app.store.as_ref(), &week.label()).await.unwrap().unwrap();
+                assert_eq!((r.state, r.batches_done), (RunState::Running, 1), "progress from the counter shards");
+                assert!([50, 100].contains(&r.users_processed), "{r:?}");
+            }
         }
         if invocations.len() == 3 {
             break;

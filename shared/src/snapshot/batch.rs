@@ -124,7 +124,7 @@ impl JobHandler for BatchWorker {
             .map_err(|e| JobFailure::permanent(format!("bad snapshot.batch payload: {e}")))?;
         let week = IsoWeek::parse(&p.week).map_err(JobFailure::permanent)?;
         let store = self.store.as_ref();
-        let run = RunDoc::read(store, &p.week).await.map_err(|e| failure(&e))?;
+        let run = RunDoc::read_stored(store, &p.week).await.map_err(|e| failure(&e))?;
         let Some(run) = run else { return Err(JobFailure::permanent(format!("no run for {}", p.week))) };
         let marker = store.get(&BatchMarker::path(&p.week, p.batch).map_err(|e| failure(&e))?, None).await;
         if marker.map_err(|e| failure(&e))?.is_some() {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::item_stats::{ItemStatsPartial, merge};
 use super::recalibrate::recalibrate;
-use super::run::{RunDoc, RunState};
+use super::run::{RunDoc, RunState, counters, failed_batches};
 use crate::bank::storage;
 use crate::store::{
     CollectionPath, DocumentStore, Fields, Query, StoreError, Timestamp, TransactionRetry, Value, Write,
@@ -120,6 +120,8 @@ async fn finish(store: &dyn DocumentStore, week: &str, now: DateTime<Utc>) -> Re
         None
     };
     let mut run = read_run().await?;
+    run.apply(counters(store, week).await?);
+    run.failed_batches = failed_batches(store, week).await?;
     run.state = RunState::Complete;
     run.finished_at = Some(Timestamp(now));
     run.items_answered = tallies.len() as i64;
