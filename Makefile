@@ -33,7 +33,7 @@ test-rust:
 	$(CARGO) test --workspace --features shared/testing
 	@if [ -n "$${FIRESTORE_EMULATOR_HOST:-}" ]; then \
 		echo "== API and cost tests again, on the Firestore emulator =="; \
-		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p all-in-one --features shared/testing; \
+		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p snapshot-fanout -p all-in-one --features shared/testing; \
 	fi
 
 ## lint: formatting and clippy, as CI runs them

@@ -685,3 +685,15 @@ async fn a_batch_failing_every_attempt_is_dead_lettered_after_the_bound() {
     assert!(dead[0].failure.retryable && dead[0].failure.detail.contains("connection reset"), "{:?}", dead[0].failure);
     assert!(f.snapshot("u00000").await.is_none());
 }
+
+#[tokio::test]
+async fn active_users_are_paged_by_uid_and_other_weeks_left_out() {
+    let f = fixture().await;
+    seed_idle_users(&f.app, 20).await;
+    let mut other = Fields::new();
+    other.insert("uid".into(), SV::string("zz-last-week"));
+    other.insert("last_active_week".into(), SV::string("2026-W47"));
+    f.app.store.commit(vec![Write::set(DocPath::parse("users/zz-last-week").unwrap(), other)]).await.unwrap();
+    let ids = shared::snapshot::active::active_user_ids(f.app.store.as_ref(), WEEK, 7).await.unwrap();
+    assert_eq!(ids, (0..20).map(|i| format!("u{i:05}")).collect::<Vec<_>>());
+}
