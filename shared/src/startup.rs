@@ -69,7 +69,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
 }
 
 /// Builds the state around an existing store and clock (tests), and registers the job
-/// handlers every instance runs (`snap.solve`).
+/// handlers every instance runs (`snap.solve`, `snapshot.batch`).
 ///
 /// # Errors
 /// When the key source, the image storage or the job queue cannot be set up.
