@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep clean
+.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep snapshot clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build-local
@@ -33,7 +33,7 @@ test-rust:
 	$(CARGO) test --workspace --features shared/testing
 	@if [ -n "$${FIRESTORE_EMULATOR_HOST:-}" ]; then \
 		echo "== API and cost tests again, on the Firestore emulator =="; \
-		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p all-in-one --features shared/testing; \
+		JEEVIBE_TEST_BACKEND=firestore $(CARGO) test -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p snapshot-fanout -p all-in-one --features shared/testing; \
 	fi
 
 ## lint: formatting and clippy, as CI runs them
@@ -61,6 +61,10 @@ fake-ai:
 ## sweep: delete snaps and tutor conversations past their retention from the dev database
 sweep:
 	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- sweep
+
+## snapshot: run the weekly progress snapshot of WEEK (e.g. 2026-W48; default the last complete IST week)
+snapshot:
+	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- snapshot run $(if $(WEEK),--week $(WEEK),)
 
 ## lambda-watch: run the functions under `cargo lambda watch` (pip install cargo-lambda)
 lambda-watch:

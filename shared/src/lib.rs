@@ -21,6 +21,7 @@ pub mod records;
 pub mod resilience;
 pub mod runtime;
 pub mod snap;
+pub mod snapshot;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -114,6 +114,8 @@ pub enum ErrorCode {
     /// 503: a pushed job failed with a retryable error (or its handler panicked); not
     /// acknowledged, so Pub/Sub delivers it again.
     JobFailed,
+    /// 404: no weekly snapshot for that week (missing, or the week label is not `YYYY-Www`).
+    SnapshotNotFound,
 }
 
 impl ErrorCode {
@@ -150,6 +152,7 @@ impl ErrorCode {
             UnsupportedImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
             PushNotConfigured | JobFailed => StatusCode::SERVICE_UNAVAILABLE,
+            SnapshotNotFound => StatusCode::NOT_FOUND,
         }
     }
 

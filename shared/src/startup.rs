@@ -69,7 +69,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
 }
 
 /// Builds the state around an existing store and clock (tests), and registers the job
-/// handlers every instance runs (`snap.solve`).
+/// handlers every instance runs (`snap.solve`, `snapshot.batch`).
 ///
 /// # Errors
 /// When the key source, the image storage or the job queue cannot be set up.
@@ -112,6 +112,15 @@ pub fn register_jobs(state: &AppState) {
     state.job_handlers.register(
         crate::snap::job::KIND,
         Arc::new(crate::snap::job::SolveJobHandler { solver: solver(state), images: state.objects.clone() }),
+    );
+    state.job_handlers.register(
+        crate::snapshot::KIND,
+        Arc::new(crate::snapshot::BatchWorker {
+            store: state.store.clone(),
+            bank: state.bank.clone(),
+            clock: state.clock.clone(),
+            max_attempts: crate::snapshot::MAX_ATTEMPTS,
+        }),
     );
 }
 

@@ -8,5 +8,9 @@ use shared::http::AppState;
 
 /// The merged routes of every function.
 pub fn router() -> Router<AppState> {
-    quiz_generate::router().merge(quiz_complete::router()).merge(snap_solve::router()).merge(tutor_chat::router())
+    quiz_generate::router()
+        .merge(quiz_complete::router())
+        .merge(snap_solve::router())
+        .merge(tutor_chat::router())
+        .merge(snapshot_fanout::router())
 }

@@ -49,6 +49,11 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         batch: usize,
     },
+    /// Weekly progress snapshots.
+    Snapshot {
+        #[command(subcommand)]
+        command: SnapshotCommand,
+    },
     /// Write a deterministic synthetic bank as JSONL (for benchmarks and load tests).
     GenBank {
         /// Number of questions.
@@ -61,6 +66,48 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum SnapshotCommand {
+    /// Run the weekly snapshot on this machine (in-process workers), wait until the run is
+    /// complete and print its run document. A week already complete is not run again.
+    Run {
+        /// ISO week `YYYY-Www` (IST); default: the last complete week.
+        #[arg(long)]
+        week: Option<String>,
+        /// Give up waiting after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+    },
+}
+
+async fn snapshot_run(week: Option<String>, timeout: u64) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    shared::telemetry::init(config.log_format);
+    let state = shared::startup::build_state(&config).await?;
+    let now = chrono::Utc::now();
+    let week = shared::snapshot::schedule::week_for(week.as_deref(), None, now).map_err(anyhow::Error::msg)?;
+    let outcome = shared::snapshot::trigger(state.store.as_ref(), state.jobs.as_ref(), week, now).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let label = week.label();
+    let run = loop {
+        let run = shared::snapshot::RunDoc::read(state.store.as_ref(), &label)
+            .await?
+            .with_context(|| format!("run {label} vanished"))?;
+        if run.state == shared::snapshot::RunState::Complete {
+            break run;
+        }
+        if matches!(outcome, shared::snapshot::TriggerOutcome::InProgress(_)) && state.jobs.backend() == "inprocess" {
+            eprintln!("run {label} is already in progress (started {}); waiting for it", run.started_at.to_rfc3339());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("run {label} not complete after {timeout} s: {}", snapshot_fanout::run_view(&run));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    println!("{}", serde_json::to_string_pretty(&snapshot_fanout::run_view(&run))?);
+    Ok(())
 }
 
 async fn import(file: PathBuf, check: bool) -> anyhow::Result<()> {
@@ -129,5 +176,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),
         Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
         Command::Sweep { batch } => sweep(batch).await,
+        Command::Snapshot { command: SnapshotCommand::Run { week, timeout } } => snapshot_run(week, timeout).await,
     }
 }

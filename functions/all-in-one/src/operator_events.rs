@@ -1,29 +1,28 @@
 //! Non-HTTP Lambda events the `jeevibe` binary answers: `{"task": "sweep"}` (the daily
-//! retention sweep, sent by the EventBridge Scheduler rule in `template.yaml`) and, like every
-//! function, SQS batches of jobs.
+//! retention sweep, sent by the EventBridge Scheduler rule in `template.yaml`), then whatever
+//! snapshot-fanout answers (its weekly scheduled event, and SQS batches of jobs).
 
 use std::sync::Arc;
 
 use serde_json::Value;
 use shared::http::AppState;
-use shared::jobs::JobEvents;
 use shared::runtime::{EventError, LambdaEventHandler};
 
 /// Documents per sweep batch on Lambda.
 pub const SWEEP_BATCH: usize = 200;
 
-/// The handler: scheduled operator tasks first, then job batches.
+/// The handler: the sweep task first, then snapshot-fanout's events (schedules, job batches).
 pub struct OperatorEvents {
     /// The instance's state (store, image storage, clock).
     pub state: AppState,
-    /// SQS job batches.
-    pub jobs: JobEvents,
+    /// Everything else.
+    pub next: Option<Arc<dyn LambdaEventHandler>>,
 }
 
 impl OperatorEvents {
     /// The handler for `state`.
     pub fn new(state: &AppState) -> Arc<Self> {
-        Arc::new(Self { state: state.clone(), jobs: JobEvents(state.job_handlers.clone()) })
+        Arc::new(Self { state: state.clone(), next: snapshot_fanout::events(state) })
     }
 }
 
@@ -46,6 +45,9 @@ impl LambdaEventHandler for OperatorEvents {
             tracing::info!(target: "sweep", report = %report, "retention sweep");
             return Ok(report);
         }
-        self.jobs.handle(event, ctx).await
+        match &self.next {
+            Some(next) => next.handle(event, ctx).await,
+            None => Err(EventError::NotMine(event)),
+        }
     }
 }

@@ -288,6 +288,9 @@ pub async fn complete(
             ("abilities".to_owned(), Value::from_json(json_of(&graded.abilities)?)),
             ("totals".to_owned(), Value::from_json(json_of(&graded.totals)?)),
             ("streak".to_owned(), Value::from_json(json_of(&streak)?)),
+            // For the weekly snapshot's planner (shared::snapshot::active).
+            (shared::snapshot::active::UID_FIELD.to_owned(), Value::string(user.uid.as_str())),
+            (shared::snapshot::active::LAST_ACTIVE_WEEK_FIELD.to_owned(), Value::string(day.iso_week())),
         ]);
         let mut mask: Vec<String> = user_fields.keys().cloned().collect();
         mask.extend(stale_weeks(&user_doc.weeks, day));
