@@ -33,5 +33,7 @@ pub mod testing_gemini;
 pub mod testing_lambda;
 #[cfg(feature = "testing")]
 pub mod testing_openai;
+#[cfg(feature = "testing")]
+pub mod testing_servers;
 pub mod tutor;
 pub mod user_lock;

@@ -7,8 +7,6 @@
 //! unless `CI` is set, where it fails.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +20,7 @@ use shared::jobs::{
     InProcessOptions, InProcessQueue, Job, JobError, JobFailure, JobHandler, JobQueue, JobQueueConfig, JobsConfig,
     PubSubQueue, SQS_MAX_MESSAGE_BYTES, SqsQueue, handle_pubsub_push, handle_sqs_event, job_from_pubsub_push,
 };
+use shared::testing_servers::{free_port, moto, moto_sqs_client, pubsub_emulator};
 use tokio::sync::Semaphore;
 
 /// Records every call; fails as each job's payload says:
@@ -297,85 +296,6 @@ async fn in_process_full_queue_pushes_back_then_errors() {
 
 // ---------------------------------------------------------------- external servers
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Skips (returns `None` after printing why) unless `CI` is set, where it fails.
-fn skip<T>(why: &str) -> Option<T> {
-    if std::env::var_os("CI").is_some() {
-        panic!("{why} (required when CI is set)");
-    }
-    println!("skipped: {why}");
-    None
-}
-
-/// A child process killed on drop.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_http(url: &str, child: Option<&mut Child>, deadline: Duration) -> Result<(), String> {
-    let http = reqwest::Client::new();
-    let start = Instant::now();
-    let mut child = child;
-    loop {
-        if http.get(url).timeout(Duration::from_secs(2)).send().await.is_ok() {
-            return Ok(());
-        }
-        if let Some(c) = child.as_deref_mut()
-            && let Ok(Some(status)) = c.try_wait()
-        {
-            let mut err = String::new();
-            if let Some(mut e) = c.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut err);
-            }
-            return Err(format!("exited with {status}: {}", err.trim()));
-        }
-        if start.elapsed() > deadline {
-            return Err(format!("no answer on {url} within {deadline:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn start_moto() -> Option<(ChildGuard, String)> {
-    let port = free_port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => return skip(&format!("moto_server not runnable ({e}); pip install 'moto[server]'")),
-    };
-    let url = format!("http://127.0.0.1:{port}");
-    if let Err(e) = wait_http(&format!("{url}/moto-api/"), Some(&mut child), Duration::from_secs(30)).await {
-        let _ = child.kill();
-        return skip(&format!("moto_server did not start: {e}"));
-    }
-    Some((ChildGuard(child), url))
-}
-
-fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("ap-south-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
-
 /// A received message as Lambda's SQS event source hands it to the function.
 fn lambda_record(message: &aws_sdk_sqs::types::Message) -> serde_json::Value {
     let attrs = message.attributes().cloned().unwrap_or_default();
@@ -409,8 +329,9 @@ fn lambda_record(message: &aws_sdk_sqs::types::Message) -> serde_json::Value {
 
 #[tokio::test]
 async fn sqs_batch_send_receive_and_partial_batch_response() {
-    let Some((_moto, endpoint)) = start_moto().await else { return };
-    let client = sqs_client(&endpoint);
+    let Some(moto) = moto().await else { return };
+    let endpoint = moto.endpoint.clone();
+    let client = moto_sqs_client(&endpoint);
     let url = client.create_queue().queue_name("jobs").send().await.unwrap().queue_url().unwrap().to_owned();
     let queue = SqsQueue::new(client.clone(), &url);
     assert_eq!(queue.backend(), "sqs");
@@ -484,8 +405,9 @@ async fn sqs_batch_send_receive_and_partial_batch_response() {
 
 #[tokio::test]
 async fn sqs_errors_are_reported_per_job() {
-    let Some((_moto, endpoint)) = start_moto().await else { return };
-    let client = sqs_client(&endpoint);
+    let Some(moto) = moto().await else { return };
+    let endpoint = moto.endpoint.clone();
+    let client = moto_sqs_client(&endpoint);
     let url = client.create_queue().queue_name("small").send().await.unwrap().queue_url().unwrap().to_owned();
     let queue = SqsQueue::new(client.clone(), &url);
 
@@ -529,50 +451,9 @@ async fn sqs_errors_are_reported_per_job() {
     }
 }
 
-/// The emulator's host:port, started through `.ci/pubsub-emulator.sh` when
-/// `PUBSUB_EMULATOR_HOST` is not set (stopped when the guard drops).
-struct Emulator {
-    host: String,
-    dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", dir).stderr(Stdio::null()).status();
-        }
-    }
-}
-
-fn script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/pubsub-emulator.sh")
-}
-
-async fn pubsub_emulator() -> Option<Emulator> {
-    if let Ok(host) = std::env::var("PUBSUB_EMULATOR_HOST") {
-        return Some(Emulator { host, dir: None });
-    }
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("pubsub-emulator-{}-{port}", std::process::id()));
-    let out = Command::new(script())
-        .arg("start")
-        .env("PUBSUB_EMULATOR_PORT", port.to_string())
-        .env("PUBSUB_EMULATOR_DIR", &dir)
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(out) if out.status.success() => Some(Emulator { host: format!("127.0.0.1:{port}"), dir: Some(dir) }),
-        Ok(out) => {
-            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", &dir).status();
-            skip(&format!("Pub/Sub emulator did not start: {}", String::from_utf8_lossy(&out.stderr).trim()))
-        }
-        Err(e) => skip(&format!("cannot run {}: {e}", script().display())),
-    }
-}
-
 #[tokio::test]
 async fn pubsub_publish_pull_and_push_envelope() {
-    let Some(emulator) = pubsub_emulator().await else { return };
+    let Some(emulator) = pubsub_emulator() else { return };
     let base = format!("http://{}", emulator.host);
     let http = reqwest::Client::new();
     let project = format!("jobs-{}", free_port());

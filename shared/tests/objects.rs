@@ -2,9 +2,7 @@
 //! HTTP server on 127.0.0.1) and the S3 backend against moto's S3 server, started here.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -207,51 +205,9 @@ async fn local_url_is_served_by_the_app_route() {
     assert_eq!(client.get(format!("{base}{tampered}")).send().await.unwrap().status(), 404);
 }
 
-/// moto's S3 server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `moto_server`, or `None` (with the reason printed) when it is not installed and `CI`
-/// is not set; under CI a missing moto fails the test.
-async fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let spawned = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(c) => c,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            println!("SKIPPED s3 test: moto_server not runnable ({e}); pip install 'moto[server]'");
-            return None;
-        }
-        Err(e) => panic!("CI is set but moto_server is not runnable: {e}"),
-    };
-    let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let client = reqwest::Client::new();
-    loop {
-        if client.get(format!("{}/moto-api/", moto.endpoint)).send().await.is_ok() {
-            return Some(moto);
-        }
-        assert!(Instant::now() < deadline, "moto_server did not start on {}", moto.endpoint);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn s3_backend_against_moto() {
-    let Some(moto) = start_moto().await else { return };
+    let Some(moto) = shared::testing_servers::moto().await else { return };
     let http = reqwest::Client::new();
     // object_store cannot create buckets; moto accepts an unsigned CreateBucket.
     let created = http.put(format!("{}/snap-images", moto.endpoint)).send().await.unwrap();
@@ -311,7 +267,7 @@ async fn s3_backend_against_moto() {
 
 #[tokio::test]
 async fn s3_errors_are_backend_errors() {
-    let Some(moto) = start_moto().await else { return };
+    let Some(moto) = shared::testing_servers::moto().await else { return };
     // No bucket created: the provider's NoSuchBucket answer surfaces as a Backend error.
     let cfg = config(&[
         ("SNAP_IMAGES_URL", "s3://no-such-bucket"),

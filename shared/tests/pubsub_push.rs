@@ -5,8 +5,7 @@
 //! Pub/Sub emulator through a relay that adds the token Pub/Sub would sign (the emulator does
 //! not sign pushes).
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use shared::config::{AuthKeysConfig, PushAuthConfig};
 use shared::domain::Tier;
 use shared::jobs::{Job, JobFailure, JobHandler, JobQueue, PubSubQueue};
 use shared::testing::{TEST_PROJECT, TestApp, TestResponse};
+use shared::testing_servers::{free_port, pubsub_emulator};
 
 const ROUTE: &str = "/internal/jobs/pubsub";
 const AUDIENCE: &str = "https://jobs.jeevibe.test/internal/jobs/pubsub";
@@ -436,60 +436,6 @@ async fn unreachable_google_keys_are_503_so_pubsub_retries() {
 // ---------------------------------------------------------------------------------------------
 // End to end through Google's Pub/Sub emulator.
 // ---------------------------------------------------------------------------------------------
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/pubsub-emulator.sh")
-}
-
-/// The emulator started through `.ci/pubsub-emulator.sh` (stopped on drop), or the one at
-/// `PUBSUB_EMULATOR_HOST`.
-struct Emulator {
-    host: String,
-    dir: Option<std::path::PathBuf>,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", dir).stderr(Stdio::null()).status();
-        }
-    }
-}
-
-/// Skips (returns `None` after printing why) unless `CI` is set, where it fails.
-fn skip<T>(why: &str) -> Option<T> {
-    if std::env::var_os("CI").is_some() {
-        panic!("{why} (required when CI is set)");
-    }
-    println!("skipped: {why}");
-    None
-}
-
-fn pubsub_emulator() -> Option<Emulator> {
-    if let Ok(host) = std::env::var("PUBSUB_EMULATOR_HOST") {
-        return Some(Emulator { host, dir: None });
-    }
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("pubsub-push-emulator-{}-{port}", std::process::id()));
-    let out = Command::new(script())
-        .arg("start")
-        .env("PUBSUB_EMULATOR_PORT", port.to_string())
-        .env("PUBSUB_EMULATOR_DIR", &dir)
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(out) if out.status.success() => Some(Emulator { host: format!("127.0.0.1:{port}"), dir: Some(dir) }),
-        Ok(out) => {
-            let _ = Command::new(script()).arg("stop").env("PUBSUB_EMULATOR_DIR", &dir).status();
-            skip(&format!("Pub/Sub emulator did not start: {}", String::from_utf8_lossy(&out.stderr).trim()))
-        }
-        Err(e) => skip(&format!("cannot run {}: {e}", script().display())),
-    }
-}
 
 /// What stands in for Pub/Sub's signing front end: forwards the emulator's push to the instance
 /// with a freshly minted Google OIDC token and answers with the instance's status.

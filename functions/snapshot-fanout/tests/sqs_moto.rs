@@ -4,8 +4,6 @@
 //! event source does, one invocation per message, and the run completes. Prints the time per
 //! invocation (one batch of 100 users), the figure the 1,000,000-user projection rests on.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -16,58 +14,11 @@ use shared::snapshot::{IsoWeek, RunDoc, RunState, trigger};
 use shared::store::{DocPath, Fields, Value as SV, Write, commit_chunked};
 use shared::testing::TestApp;
 
-/// Kills the moto server this test started when dropped.
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_moto() -> Option<(Moto, String)> {
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = match Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(c) => Moto(c),
-        Err(e) => {
-            eprintln!("SKIPPED: moto_server not runnable ({e}); pip install 'moto[server]'");
-            return None;
-        }
-    };
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{url}/moto-api/")).send().await.is_ok() {
-            return Some((child, url));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    eprintln!("SKIPPED: moto_server did not answer within 30 s");
-    None
-}
-
-fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("ap-south-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
-
 #[tokio::test]
 async fn batches_travel_through_sqs_and_complete_the_run() {
-    let Some((_moto, endpoint)) = start_moto().await else { return };
-    let client = sqs_client(&endpoint);
+    let Some(moto) = shared::testing_servers::moto().await else { return };
+    let endpoint = moto.endpoint.clone();
+    let client = shared::testing_servers::moto_sqs_client(&endpoint);
     let url = client.create_queue().queue_name("snapshots").send().await.unwrap().queue_url().unwrap().to_owned();
     let queue = SqsQueue::new(client.clone(), &url);
     let app = TestApp::spawn(snapshot_fanout::router()).await;
