@@ -54,6 +54,7 @@ settings() {
         quiz-complete) echo "quiz-complete 512Mi 1 80 30 20" ;;
         snap-solve) echo "snap-solve 1Gi 1 40 60 10" ;;
         tutor-chat) echo "tutor-chat 512Mi 1 80 300 10" ;;
+        snapshot-fanout) echo "snapshot-fanout 1Gi 1 10 900 20" ;;
         all-in-one) echo "jeevibe - - - - -" ;; # the sweep job (below), not a service
         *) return 1 ;;
     esac
@@ -129,15 +130,22 @@ deploy_jobs_topic() {
     fi
 }
 
-# snapshot-fanout (weekly, not yet written). When functions/snapshot-fanout lands: add its
-# line to `settings` and uncomment; Cloud Scheduler calls it with an OIDC token (Mondays
-# 01:00 IST).
-# deploy_fanout_schedule() {
-#     local url; url="$(gcloud run services describe jeevibe-snapshot-fanout --project="$PROJECT_ID" --region="$REGION" --format='value(status.url)')"
-#     run gcloud scheduler jobs create http jeevibe-snapshot-fanout --project="$PROJECT_ID" --location="$REGION" \
-#         --schedule="0 1 * * 1" --time-zone=Asia/Kolkata --http-method=POST --uri="$url/internal/snapshot-fanout" \
-#         --oidc-service-account-email="$INVOKER_SA" --oidc-token-audience="$url"
-# }
+deploy_fanout_schedule() {
+    # The weekly snapshot: Cloud Scheduler POSTs /internal/snapshots/run with an OIDC token of
+    # INVOKER_SA for PUSH_AUDIENCE (the route verifies both), Mondays 01:00 IST.
+    local url
+    if [ -n "${DRY_RUN:-}" ]; then
+        url="https://jeevibe-snapshot-fanout.example.run.app"
+    else
+        url="$(gcloud run services describe jeevibe-snapshot-fanout --project="$PROJECT_ID" --region="$REGION" --format='value(status.url)')"
+    fi
+    local verb=create
+    exists scheduler jobs describe jeevibe-snapshot-fanout --project="$PROJECT_ID" --location="$REGION" && verb=update
+    run gcloud scheduler jobs "$verb" http jeevibe-snapshot-fanout --project="$PROJECT_ID" --location="$REGION" \
+        --schedule="0 1 * * 1" --time-zone=Asia/Kolkata --http-method=POST --uri="$url/internal/snapshots/run" \
+        --message-body='{}' --headers=Content-Type=application/json \
+        --oidc-service-account-email="$INVOKER_SA" --oidc-token-audience="$PUSH_AUDIENCE"
+}
 
 if [ "$#" -eq 0 ]; then
     echo "deploy.sh: no function changed; nothing to deploy" >&2
@@ -155,4 +163,5 @@ for fn in "$@"; do
         *) deploy_service "$fn" ;;
     esac
     if [ "$fn" = snap-solve ]; then deploy_jobs_topic; fi
+    if [ "$fn" = snapshot-fanout ]; then deploy_fanout_schedule; fi
 done

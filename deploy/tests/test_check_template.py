@@ -19,12 +19,13 @@ BINARIES = {
     "quiz-complete": ["quiz-complete"],
     "snap-solve": ["snap-solve"],
     "tutor-chat": ["tutor-chat"],
+    "snapshot-fanout": ["snapshot-fanout"],
     "all-in-one": ["jeevibe"],
 }
 
 
 def make_workspace(root: Path) -> None:
-    """A cargo workspace with our five function packages (no dependencies: offline metadata)."""
+    """A cargo workspace with our six function packages (no dependencies: offline metadata)."""
     members = []
     for package, bins in BINARIES.items():
         d = root / "functions" / package
@@ -64,7 +65,7 @@ class CheckTemplate(unittest.TestCase):
 
     def test_workspace_metadata_lists_binaries(self) -> None:
         self.assertEqual(self.members[str((self.root / "functions/all-in-one").resolve())], ["jeevibe"])
-        self.assertEqual(len(self.members), 5)
+        self.assertEqual(len(self.members), 6)
 
     def test_real_template_passes(self) -> None:
         self.assertEqual(self.problems(self.text), [])
@@ -73,12 +74,13 @@ class CheckTemplate(unittest.TestCase):
         self.assertEqual(
             self.mutated("Runtime: provided.al2023", "Runtime: provided.al3000"),
             [f"{f}: Runtime 'provided.al3000', expected provided.al2023" for f in
-             ["QuizGenerateFunction", "QuizCompleteFunction", "SnapSolveFunction", "TutorChatFunction", "SweepFunction"]],
+             ["QuizGenerateFunction", "QuizCompleteFunction", "SnapSolveFunction", "TutorChatFunction", "SweepFunction",
+              "SnapshotFanoutFunction"]],
         )
 
     def test_x86_architecture(self) -> None:
         problems = self.mutated("Architectures: [arm64]", "Architectures: [x86_64]")
-        self.assertEqual(len(problems), 5)
+        self.assertEqual(len(problems), 6)
         self.assertIn("Architectures ['x86_64'], expected ['arm64']", problems[0])
 
     def test_getatt_to_missing_attribute(self) -> None:
@@ -116,7 +118,7 @@ class CheckTemplate(unittest.TestCase):
 
     def test_handler_and_build_method(self) -> None:
         problems = self.mutated("Handler: bootstrap", "Handler: main")
-        self.assertEqual(len(problems), 5)
+        self.assertEqual(len(problems), 6)
         problems = self.mutated("Metadata: {BuildMethod: rust-cargolambda}\n    Properties:\n      CodeUri: functions/quiz-generate",
                                 "Metadata: {BuildMethod: makefile}\n    Properties:\n      CodeUri: functions/quiz-generate")
         self.assertEqual(problems, ["QuizGenerateFunction: Metadata.BuildMethod 'makefile', expected rust-cargolambda"])
