@@ -1,0 +1,3 @@
+//! Helpers shared by this crate's benchmark tests.
+
+pub mod population;
