@@ -15,6 +15,7 @@ pub mod irt;
 pub mod jobs;
 pub mod objects;
 pub mod pagination;
+pub mod practice;
 pub mod problem;
 pub mod quota;
 pub mod records;

@@ -127,6 +127,10 @@ pub struct UserDoc {
     /// Weekly statistics, see [`crate::records::weekly`].
     #[serde(default)]
     pub weeks: BTreeMap<String, WeekStats>,
+    /// Last ISO week (IST) with a completed quiz (written for the snapshot planner,
+    /// [`crate::snapshot::active`]); read so that a late offline sync never moves it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_week: Option<String>,
 }
 
 impl UserDoc {
