@@ -206,6 +206,31 @@ async fn concurrent_syncs_apply_each_item_once() {
 }
 
 #[tokio::test]
+async fn concurrent_syncs_on_two_instances_apply_each_item_once() {
+    // Two instances share the store but not their per-user queues: only the store transaction
+    // keeps the sync exactly-once.
+    let one = app().await;
+    let two =
+        TestApp::spawn_on(quiz_generate::router().merge(quiz_complete::router()), one.store.clone(), |_| {}).await;
+    let t1 = one.token("duo", Tier::Pro);
+    let (id, items) = pack(&one, &t1, "duo", 6).await;
+    let t1 = later(&one, "duo", Tier::Pro);
+    let t2 = later(&two, "duo", Tier::Pro);
+    let path = format!("/v1/offline-packs/{id}/results");
+    let body = results(&items, &at(10));
+    let calls = (0..6).map(|i| {
+        let (app, t) = if i % 2 == 0 { (&one, &t1) } else { (&two, &t2) };
+        app.post(&path, t, body.clone())
+    });
+    let all = futures::future::join_all(calls).await;
+    assert!(all.iter().all(|r| r.status == 200), "{:?}", all.iter().map(|r| &r.body).collect::<Vec<_>>());
+    assert_eq!(all.iter().map(|r| r.body["applied_now"].as_i64().unwrap()).sum::<i64>(), 6);
+    let p = progress(&one, &t1).await;
+    assert_eq!((p["questions_answered"].clone(), p["quizzes_completed"].clone()), (json!(6), json!(1)));
+    assert_eq!(one.doc_json(&format!("users/duo/offline_packs/{id}")).await["syncs"], 1);
+}
+
+#[tokio::test]
 async fn partial_syncs_then_a_full_one_apply_each_item_once() {
     let app = app().await;
     let t = app.token("pam", Tier::Pro);
