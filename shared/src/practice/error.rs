@@ -1,5 +1,5 @@
-//! Why a practice use case refused or failed, as data; [`PracticeError::into_problem`] (via
-//! `From`) maps each case to its RFC 9457 problem and status.
+//! Why a practice use case refused or failed, as data; `From<PracticeError> for Problem` maps
+//! each case to its RFC 9457 problem and status.
 
 use chrono::{DateTime, Utc};
 
