@@ -2,6 +2,7 @@
 //! engine (IRT), grading, the question bank, storage (SQLite and Firestore), Firebase auth,
 //! daily quotas, HTTP plumbing and the runtime adapter (Lambda or plain HTTP).
 
+pub mod account;
 pub mod ai;
 pub mod auth;
 pub mod bank;

@@ -116,6 +116,21 @@ pub enum ErrorCode {
     JobFailed,
     /// 404: no weekly snapshot for that week (missing, or the week label is not `YYYY-Www`).
     SnapshotNotFound,
+    /// 403: the caller's tier does not include the feature (offline packs need Pro or Ultra);
+    /// `required_tier` names the lowest tier that does. A new tier takes effect with the next
+    /// ID token.
+    TierRequired,
+    /// 400: the path's pack id is not a pack id (`pk_<12 hex>_<16 hex>`).
+    InvalidPackId,
+    /// 403: the offline pack belongs to another user.
+    PackNotOwned,
+    /// 404: no such offline pack for this user (never issued, or deleted after its expiry).
+    PackNotFound,
+    /// 410: the offline pack expired before these results were synced (results already
+    /// applied are still answered as a replay).
+    PackExpired,
+    /// 422: a synced result names a question that is not in the pack.
+    ItemNotInPack,
 }
 
 impl ErrorCode {
@@ -153,6 +168,11 @@ impl ErrorCode {
             ImageDimensions | ImageUnreadable => StatusCode::UNPROCESSABLE_ENTITY,
             PushNotConfigured | JobFailed => StatusCode::SERVICE_UNAVAILABLE,
             SnapshotNotFound => StatusCode::NOT_FOUND,
+            TierRequired | PackNotOwned => StatusCode::FORBIDDEN,
+            InvalidPackId => StatusCode::BAD_REQUEST,
+            PackNotFound => StatusCode::NOT_FOUND,
+            PackExpired => StatusCode::GONE,
+            ItemNotInPack => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 

@@ -49,6 +49,38 @@ async fn a_completed_quiz_makes_its_user_part_of_the_weeks_run() {
 }
 
 #[tokio::test]
+async fn offline_practice_appears_in_the_weeks_snapshot() {
+    let app = TestApp::spawn(all_in_one::router()).await;
+    let token = app.token("omar", Tier::Pro);
+    let pack = app.get("/v1/offline-packs?size=4", &token).await;
+    assert_eq!(pack.status, 200, "{:?}", pack.body);
+    let id = pack.body["pack_id"].as_str().unwrap();
+    let answered_at = app.clock.now().to_rfc3339();
+    let results: Vec<Value> = pack.body["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| json!({"question_id": q["id"], "answer": null, "seconds": 15, "answered_at": answered_at}))
+        .collect();
+    let synced = app.post(&format!("/v1/offline-packs/{id}/results"), &token, json!({"results": results})).await;
+    assert_eq!((synced.status.as_u16(), synced.body["applied_now"].clone()), (200, json!(4)));
+    let week = IsoWeek::containing(app.clock.now());
+    assert_eq!(app.doc_json("users/omar").await["last_active_week"], week.label());
+    shared::snapshot::trigger(app.store.as_ref(), app.state.jobs.as_ref(), week, app.clock.now()).await.unwrap();
+    for _ in 0..500 {
+        let r = RunDoc::read(app.store.as_ref(), &week.label()).await.unwrap().unwrap();
+        if r.state == RunState::Complete {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let snap = app.get(&format!("/v1/me/snapshots/{}", week.label()), &token).await;
+    assert_eq!(snap.status, 200, "{:?}", snap.body);
+    assert_eq!((snap.body["quizzes"].clone(), snap.body["skipped"].clone()), (json!(1), json!(4)));
+    assert_eq!(snap.body["seconds"], 60);
+}
+
+#[tokio::test]
 async fn snapshot_run_command_waits_and_prints_the_run() {
     let dir = temp_dir();
     let db = dir.join("jeevibe.db");

@@ -17,10 +17,14 @@ use shared::testing::TEST_PROJECT;
 use tower::ServiceExt;
 
 async fn app() -> (Router, String) {
+    app_for(Tier::Free).await
+}
+
+async fn app_for(tier: Tier) -> (Router, String) {
     let (config, keys, _) = shared::testing::keyed_config();
     let state =
         shared::startup::state_with(&config, shared::testing::test_store().await, Arc::new(SystemClock)).await.unwrap();
-    let token = keys.mint(TEST_PROJECT, "cost-user", Tier::Free, chrono::Utc::now().timestamp(), 3600).unwrap();
+    let token = keys.mint(TEST_PROJECT, "cost-user", tier, chrono::Utc::now().timestamp(), 3600).unwrap();
     (with_common_layers(all_in_one::router(), state), token)
 }
 
@@ -73,6 +77,51 @@ async fn reads_and_writes_per_endpoint_call() {
     println!(
         "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, progress {progress:?}"
     );
+}
+
+#[tokio::test]
+async fn account_and_offline_pack_calls() {
+    let (app, token) = app_for(Tier::Pro).await;
+    let (s, _, _) = call(&app, &token, "GET", "/healthz", None).await;
+    assert_eq!(s, 200);
+    let (s, _, me) = call(&app, &token, "GET", "/v1/me", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me, ops(1, 0), "me");
+    // The first pack call also loads the bank (meta + its one chunk).
+    let (s, pack, issue) = call(&app, &token, "GET", "/v1/offline-packs?size=5", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(issue, ops(1 + 2, 2), "pack issued (cold)");
+    let etag = format!("\"{}\"", pack["pack_id"].as_str().unwrap());
+    let req = Request::builder()
+        .uri("/v1/offline-packs?size=5")
+        .header("authorization", format!("Bearer {token}"))
+        .header("if-none-match", &etag)
+        .body(Body::empty())
+        .unwrap();
+    let (status, not_modified) = metered(async { app.clone().oneshot(req).await.unwrap().status().as_u16() }).await;
+    assert_eq!(status, 304);
+    assert_eq!(not_modified, ops(1, 0), "pack revalidated");
+    let (s, _, again) = call(&app, &token, "GET", "/v1/offline-packs?size=5", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(again, ops(2, 0), "current pack downloaded again");
+    let now = chrono::Utc::now().to_rfc3339();
+    let results: Vec<Value> = pack["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| json!({"question_id": q["id"], "answer": null, "answered_at": now}))
+        .collect();
+    let path = format!("/v1/offline-packs/{}/results", pack["pack_id"].as_str().unwrap());
+    let (s, _, sync) = call(&app, &token, "POST", &path, Some(json!({"results": results}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(sync, ops(2, 3), "sync");
+    let (s, _, replay) = call(&app, &token, "POST", &path, Some(json!({"results": results}))).await;
+    assert_eq!(s, 200);
+    assert_eq!(replay, ops(2, 0), "sync replayed");
+    let (s, _, progress) = call(&app, &token, "GET", "/v1/me/progress", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(progress, ops(1, 0), "detailed progress");
+    println!("cost per call: me {me:?}, pack {issue:?}, 304 {not_modified:?}, sync {sync:?}, replay {replay:?}");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! `POST /v1/quizzes/{id}/complete` grades a quiz and moves the student's abilities;
-//! `GET /v1/me/progress` reports them.
+//! `GET /v1/me/progress` reports them; `POST /v1/offline-packs/{id}/results` applies results
+//! practised offline the same way ([`pack_results`]).
 //!
 //! Completion body: `{"answers": [{"question_id": "phy-kin-001", "answer": "B", "seconds": 42}]}`.
 //! `answer` per type: single-correct `"B"`, multi-correct `["A","C"]`, numerical a number,
@@ -21,17 +22,22 @@ use serde::Deserialize;
 use shared::auth::AuthUser;
 use shared::domain::{IstDay, QuizId};
 use shared::http::{ApiJson, AppState};
-use shared::practice::progress::PROGRESS_FIELDS;
+use shared::practice::progress::fields_for;
 use shared::practice::{self, Answer};
 use shared::problem::{ErrorCode, Problem, excerpt};
 use shared::records::{QuizResult, UserDoc};
 use shared::store::StoreError;
 
+pub mod pack_results;
+
 pub use shared::practice::complete::{MAX_ANSWERS, MAX_SECONDS};
 
 /// The function's routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/quizzes/{id}/complete", post(complete)).route("/v1/me/progress", get(progress))
+    Router::new()
+        .route("/v1/quizzes/{id}/complete", post(complete))
+        .route("/v1/me/progress", get(progress))
+        .route("/v1/offline-packs/{id}/results", post(pack_results::sync_results))
 }
 
 /// One answer in a completion body.
@@ -114,30 +120,34 @@ pub async fn complete(
     Ok(Json(result_body(&state, &quiz_id, &done.result, done.replayed).await).into_response())
 }
 
-/// Handler of `GET /v1/me/progress` (one read, with a field mask). When the store times out
+/// Handler of `GET /v1/me/progress` (one read, with a field mask): the basic view on Free,
+/// the detailed one on Pro and Ultra ([`shared::practice::progress`]). When the store times out
 /// or is unavailable, the instance's last copy of the profile (at most 5 minutes old) is served
 /// with `Cache-Status: jeevibe; hit; detail=store-unavailable`.
 ///
 /// # Errors
 /// 401; 503 when the store fails and no copy is cached.
 pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
-    let (u, from_cache) = match practice::read_profile(state.store.as_ref(), &user.uid, PROGRESS_FIELDS).await {
-        Ok(doc) => {
-            let u: Arc<UserDoc> = Arc::new(doc);
-            state.profiles.insert(user.uid.to_string(), u.clone()).await;
-            (u, false)
-        }
-        Err(e @ (StoreError::Timeout | StoreError::Unavailable(_))) => {
-            match state.profiles.get(user.uid.as_str()).await {
-                Some(u) => {
-                    tracing::warn!(error = %e, "store unavailable; serving the cached profile");
-                    (u, true)
-                }
-                None => return Err(e.into()),
+    let (u, from_cache) =
+        match practice::read_profile(state.store.as_ref(), &user.uid, fields_for(user.tier.entitlements().analytics))
+            .await
+        {
+            Ok(doc) => {
+                let u: Arc<UserDoc> = Arc::new(doc);
+                state.profiles.insert(user.uid.to_string(), u.clone()).await;
+                (u, false)
             }
-        }
-        Err(e) => return Err(e.into()),
-    };
+            Err(e @ (StoreError::Timeout | StoreError::Unavailable(_))) => {
+                match state.profiles.get(user.uid.as_str()).await {
+                    Some(u) => {
+                        tracing::warn!(error = %e, "store unavailable; serving the cached profile");
+                        (u, true)
+                    }
+                    None => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
     let today = IstDay::of(state.clock.now());
     let mut res = Json(practice::progress(&user.uid, user.tier, &u, today)).into_response();
     if from_cache {

@@ -1,4 +1,6 @@
-//! `POST /v1/quizzes`: assembles an adaptive practice quiz for the caller.
+//! `POST /v1/quizzes`: assembles an adaptive practice quiz for the caller. The function also
+//! serves `GET /v1/me` ([`me`]) and `GET /v1/offline-packs` ([`offline_packs`]), which read
+//! the same user document and bank.
 //!
 //! Request (JSON, every field optional): `{"subject": "physics", "chapter": "Kinematics",
 //! "size": 10}`; `size` is 1–30 (default 10). Response 201: the quiz id, its expiry, the
@@ -10,7 +12,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -21,11 +23,17 @@ use shared::practice::{self, QuizRequest};
 use shared::problem::Problem;
 use shared::quota::rate_limit_headers;
 
+pub mod me;
+pub mod offline_packs;
+
 pub use shared::practice::generate::{DEFAULT_SIZE, MAX_SIZE};
 
 /// The function's routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/quizzes", post(generate))
+    Router::new()
+        .route("/v1/quizzes", post(generate))
+        .route("/v1/me", get(me::me))
+        .route("/v1/offline-packs", get(offline_packs::download_pack))
 }
 
 /// Body of `POST /v1/quizzes`.

@@ -205,6 +205,13 @@ owned_id_type!(
     "turn id"
 );
 
+owned_id_type!(
+    /// An offline practice pack id (`pk_…`): another user's pack is 403 without a read.
+    PackId,
+    "pk",
+    "pack id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Domain types. Each is parsed once at the edge; an invalid value cannot be constructed.
 
+pub mod entitlements;
 pub mod ids;
 pub mod ist_day;
 pub mod question;
@@ -8,7 +9,8 @@ pub mod subject;
 pub mod tier;
 pub mod topic;
 
-pub use ids::{ConversationId, QuestionId, QuizId, SnapId, TurnId, UserId};
+pub use entitlements::{AnalyticsLevel, DailyLimits, Entitlements, PracticeAccess, TIER_TABLE, TutorLevel};
+pub use ids::{ConversationId, PackId, QuestionId, QuizId, SnapId, TurnId, UserId};
 pub use ist_day::IstDay;
 pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};
 pub use served::ServedQuestion;

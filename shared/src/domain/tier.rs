@@ -1,4 +1,5 @@
-//! Subscription tiers and their entitlements (the seed's rate-limit table).
+//! Subscription tiers. What each is entitled to is the tier table,
+//! [`super::entitlements::TIER_TABLE`]; the accessors below read it.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,39 +39,24 @@ impl Tier {
     /// Practice questions allowed per IST day; `None` means unlimited.
     /// Source: the seed's rate-limit table (Practice: Free 30/day, Pro and Ultra unlimited).
     pub fn practice_questions_per_day(self) -> Option<u32> {
-        match self {
-            Tier::Free => Some(30),
-            Tier::Pro | Tier::Ultra => None,
-        }
+        self.entitlements().daily_limits.practice_questions
     }
 
     /// Snap solves allowed per IST day; `None` means unlimited.
     /// Source: the seed's rate-limit table (Snap Solve: Free 3/day, Pro 15/day, Ultra unlimited).
     pub fn snaps_per_day(self) -> Option<u32> {
-        match self {
-            Tier::Free => Some(3),
-            Tier::Pro => Some(15),
-            Tier::Ultra => None,
-        }
+        self.entitlements().daily_limits.snaps
     }
 
     /// AI tutor messages allowed per IST day; `None` means unlimited.
     /// Source: the seed's rate-limit table (AI Tutor: Free 10/day, Pro 50/day, Ultra unlimited).
     pub fn tutor_messages_per_day(self) -> Option<u32> {
-        match self {
-            Tier::Free => Some(10),
-            Tier::Pro => Some(50),
-            Tier::Ultra => None,
-        }
+        self.entitlements().daily_limits.tutor_messages
     }
 
     /// How long snap and tutor history is kept, in days; `None` means unlimited.
     /// Source: the seed's tier table (Snap History: Free 7 days, Pro 30 days, Ultra unlimited).
     pub fn history_retention_days(self) -> Option<u32> {
-        match self {
-            Tier::Free => Some(7),
-            Tier::Pro => Some(30),
-            Tier::Ultra => None,
-        }
+        self.entitlements().history_retention_days
     }
 }

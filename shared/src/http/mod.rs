@@ -3,6 +3,7 @@
 
 pub mod auth_extractor;
 pub mod body_limit;
+pub mod conditional;
 pub mod idempotency;
 pub mod jobs_push;
 pub mod json_body;

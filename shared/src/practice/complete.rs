@@ -6,7 +6,7 @@
 //! [`complete`] runs one transaction that reads the quiz and the user document (2 reads) and
 //! writes the quiz result and the user document (thetas, totals, streak, plus the weekly
 //! statistics as increment transforms): 2 writes. A second completion of the same quiz returns
-//! the stored result and writes nothing. Offline pack sync grades with
+//! the stored result and writes nothing. Offline pack sync ([`super::pack_sync`]) grades with
 //! [`grade_items`] and writes the user document with [`user_update`], so both apply results
 //! the same way.
 

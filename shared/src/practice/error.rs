@@ -1,5 +1,5 @@
-//! Why a practice use case refused or failed, as data; [`PracticeError::into_problem`] (via
-//! `From`) maps each case to its RFC 9457 problem and status.
+//! Why a practice use case refused or failed, as data; `From<PracticeError> for Problem` maps
+//! each case to its RFC 9457 problem and status.
 
 use chrono::{DateTime, Utc};
 
@@ -57,6 +57,29 @@ pub enum PracticeError {
         /// What is wrong.
         detail: String,
     },
+    /// The caller's tier does not include this feature (`403 tier_required`).
+    TierRequired {
+        /// What was asked for.
+        feature: &'static str,
+        /// Caller's tier.
+        tier: Tier,
+        /// The lowest tier that includes it.
+        required: Tier,
+    },
+    /// The pack id belongs to another user (`403 pack_not_owned`).
+    PackNotOwned,
+    /// No such offline pack for this user (`404 pack_not_found`); also a pack deleted after
+    /// its expiry.
+    PackNotFound(String),
+    /// The pack expired before these results were synced (`410 pack_expired`).
+    PackExpired {
+        /// Pack id.
+        pack_id: String,
+        /// Its expiry.
+        expires_at: Timestamp,
+    },
+    /// A result names a question that is not in the pack (`422 item_not_in_pack`).
+    ItemNotInPack(String),
     /// The store failed (timeouts and unavailability are 503, the rest 500).
     Store(StoreError),
     /// A stored document is inconsistent (`500 internal`).
@@ -107,6 +130,23 @@ impl From<PracticeError> for Problem {
             PracticeError::InvalidAnswer { question_id, detail } => {
                 Problem::new(ErrorCode::InvalidAnswer, format!("answer to {question_id:?}: {detail}"))
                     .with("question_id", question_id)
+            }
+            PracticeError::TierRequired { feature, tier, required } => Problem::new(
+                ErrorCode::TierRequired,
+                format!("{feature} needs the {} tier or higher; this account is {}", required.as_str(), tier.as_str()),
+            )
+            .with("tier", tier)
+            .with("required_tier", required),
+            PracticeError::PackNotOwned => Problem::new(ErrorCode::PackNotOwned, "this pack belongs to another user"),
+            PracticeError::PackNotFound(id) => Problem::new(ErrorCode::PackNotFound, format!("no offline pack {id}")),
+            PracticeError::PackExpired { pack_id, expires_at } => Problem::new(
+                ErrorCode::PackExpired,
+                format!("pack {pack_id} expired at {}; its results are no longer accepted", expires_at.to_rfc3339()),
+            )
+            .with("expired_at", expires_at.to_rfc3339()),
+            PracticeError::ItemNotInPack(q) => {
+                Problem::new(ErrorCode::ItemNotInPack, format!("question {:?} is not in this pack", excerpt(&q, 64)))
+                    .with("question_id", excerpt(&q, 64))
             }
             PracticeError::Store(e) => e.into(),
             PracticeError::Internal(detail) => Problem::new(ErrorCode::Internal, detail),

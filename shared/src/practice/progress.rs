@@ -1,13 +1,39 @@
 //! The student's progress as the app shows it, built from the user document (one masked read).
 
+//!
+//! Every tier gets the basic view ([`Progress`]); tiers with detailed analytics
+//! ([`AnalyticsLevel::Detailed`], Pro and Ultra) also get [`Detailed`]: per chapter, time per
+//! question, the accuracy trend over the last [`TREND_WEEKS`] ISO weeks (IST) and the weakest
+//! topics with a quiz request the app can send to `POST /v1/quizzes` as is.
+
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
-use crate::domain::{IstDay, Subject, Tier, UserId};
+use crate::domain::{AnalyticsLevel, IstDay, Subject, Tier, UserId};
 use crate::records::UserDoc;
+use crate::snapshot::week::IsoWeek;
 use crate::store::{DocumentStore, StoreError};
 
-/// Fields of `users/{uid}` the progress views read (the field mask of the one read).
+/// Fields of `users/{uid}` the basic view reads (the field mask of the one read).
 pub const PROGRESS_FIELDS: &[&str] = &["abilities", "totals", "streak"];
+
+/// Fields of `users/{uid}` the detailed view reads.
+pub const DETAILED_PROGRESS_FIELDS: &[&str] = &["abilities", "totals", "streak", "weeks"];
+
+/// Weeks in the accuracy trend (the user document keeps 12).
+pub const TREND_WEEKS: usize = 8;
+
+/// Weakest topics listed in the detailed view.
+pub const WEAKEST_TOPICS: usize = 3;
+
+/// The field mask for `level`.
+pub fn fields_for(level: AnalyticsLevel) -> &'static [&'static str] {
+    match level {
+        AnalyticsLevel::Basic => PROGRESS_FIELDS,
+        AnalyticsLevel::Detailed => DETAILED_PROGRESS_FIELDS,
+    }
+}
 
 /// Reads the fields of `users/{uid}` named in `mask` (a missing document is a new student).
 ///
@@ -78,6 +104,8 @@ pub struct Progress {
     pub uid: String,
     /// Caller's tier.
     pub tier: Tier,
+    /// `basic` or `detailed` (the tier's analytics level).
+    pub view: AnalyticsLevel,
     /// Quizzes (and offline sessions) completed.
     pub quizzes_completed: i64,
     /// Questions attempted.
@@ -92,10 +120,159 @@ pub struct Progress {
     pub subjects: Vec<SubjectView>,
     /// Per topic practised, weakest (lowest θ) first.
     pub topics: Vec<TopicView>,
+    /// The detailed analytics (Pro and Ultra only).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub detailed: Option<Detailed>,
 }
 
-/// Builds the progress view of `user` as seen on `today` (pure).
+/// Attempts and θ of one chapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChapterView {
+    /// Subject.
+    pub subject: Subject,
+    /// Chapter.
+    pub chapter: String,
+    /// Topics practised in it.
+    pub topics: usize,
+    /// Questions attempted.
+    pub answered: i64,
+    /// Full-mark answers.
+    pub correct: i64,
+    /// `correct / answered` (`null` when none).
+    pub accuracy: Option<f64>,
+    /// Mean θ of its topics practised.
+    pub mean_theta: f64,
+}
+
+/// One ISO week (IST) of the trend.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekTrend {
+    /// `YYYY-Www`.
+    pub week: String,
+    /// Quizzes (and offline sessions) completed.
+    pub quizzes: i64,
+    /// Questions attempted.
+    pub answered: i64,
+    /// Full-mark answers.
+    pub correct: i64,
+    /// `correct / answered` (`null` in a week without attempts).
+    pub accuracy: Option<f64>,
+    /// Seconds per question seen (skipped included; `null` when none).
+    pub seconds_per_question: Option<f64>,
+}
+
+/// A weak topic and the quiz to practise it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeakTopicView {
+    /// Topic key.
+    pub topic_key: String,
+    /// Subject.
+    pub subject: Subject,
+    /// Chapter.
+    pub chapter: String,
+    /// Topic.
+    pub topic: String,
+    /// θ.
+    pub theta: f64,
+    /// `correct / answered`.
+    pub accuracy: Option<f64>,
+    /// Body for `POST /v1/quizzes`, sendable as is.
+    pub suggested_quiz: serde_json::Value,
+}
+
+/// The detailed analytics.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detailed {
+    /// Per chapter practised, weakest (lowest mean θ) first.
+    pub chapters: Vec<ChapterView>,
+    /// Mean seconds per question over all practice (skipped included; `null` before any).
+    pub seconds_per_question: Option<f64>,
+    /// The last [`TREND_WEEKS`] weeks, oldest first, the current week last (zeros for weeks
+    /// without practice).
+    pub trend: Vec<WeekTrend>,
+    /// Up to [`WEAKEST_TOPICS`] topics with the lowest θ among those attempted.
+    pub weakest: Vec<WeakTopicView>,
+    /// The first weakest topic's quiz request (`null` before any practice).
+    pub suggested_quiz: Option<serde_json::Value>,
+}
+
+/// Size of the suggested quiz.
+pub const SUGGESTED_QUIZ_SIZE: i64 = 10;
+
+fn detailed(user: &UserDoc, today: IstDay) -> Detailed {
+    let mut chapters: BTreeMap<(Subject, &str), (usize, i64, i64, f64)> = BTreeMap::new();
+    for t in user.abilities.values() {
+        let e = chapters.entry((t.subject, t.chapter.as_str())).or_default();
+        e.0 += 1;
+        e.1 += t.answered;
+        e.2 += t.correct;
+        e.3 += t.theta;
+    }
+    let mut chapters: Vec<ChapterView> = chapters
+        .into_iter()
+        .map(|((subject, chapter), (n, answered, correct, theta))| ChapterView {
+            subject,
+            chapter: chapter.to_owned(),
+            topics: n,
+            answered,
+            correct,
+            accuracy: ratio(correct, answered),
+            mean_theta: theta / n as f64,
+        })
+        .collect();
+    chapters.sort_by(|a, b| a.mean_theta.total_cmp(&b.mean_theta));
+    let seen = user.totals.answered + user.totals.skipped;
+    let per_question = |seconds: i64, seen: i64| (seen > 0).then(|| seconds as f64 / seen as f64);
+    let mut weeks = vec![IsoWeek::of_day(today)];
+    while weeks.len() < TREND_WEEKS {
+        let prev = weeks[weeks.len() - 1].prev();
+        weeks.push(prev);
+    }
+    weeks.reverse();
+    let trend = weeks
+        .into_iter()
+        .map(|w| {
+            let label = w.label();
+            let stats = user.weeks.get(&label).cloned().unwrap_or_default();
+            let answered: i64 = stats.subjects.values().map(|s| s.answered).sum();
+            let correct: i64 = stats.subjects.values().map(|s| s.correct).sum();
+            WeekTrend {
+                week: label,
+                quizzes: stats.quizzes,
+                answered,
+                correct,
+                accuracy: ratio(correct, answered),
+                seconds_per_question: per_question(stats.seconds, answered + stats.skipped),
+            }
+        })
+        .collect();
+    let mut weak: Vec<(&String, &crate::records::TopicStats)> =
+        user.abilities.iter().filter(|(_, t)| t.answered > 0).collect();
+    weak.sort_by(|a, b| a.1.theta.total_cmp(&b.1.theta).then_with(|| a.0.cmp(b.0)));
+    let weakest: Vec<WeakTopicView> = weak
+        .into_iter()
+        .take(WEAKEST_TOPICS)
+        .map(|(k, t)| WeakTopicView {
+            topic_key: k.clone(),
+            subject: t.subject,
+            chapter: t.chapter.clone(),
+            topic: t.topic.clone(),
+            theta: t.theta,
+            accuracy: ratio(t.correct, t.answered),
+            suggested_quiz: serde_json::json!({
+                "subject": t.subject.as_str(),
+                "chapter": t.chapter,
+                "size": SUGGESTED_QUIZ_SIZE,
+            }),
+        })
+        .collect();
+    let suggested_quiz = weakest.first().map(|w| w.suggested_quiz.clone());
+    Detailed { chapters, seconds_per_question: per_question(user.totals.seconds, seen), trend, weakest, suggested_quiz }
+}
+
+/// Builds `tier`'s progress view of `user` as seen on `today` (pure).
 pub fn progress(uid: &UserId, tier: Tier, user: &UserDoc, today: IstDay) -> Progress {
+    let view = tier.entitlements().analytics;
     let mut topics: Vec<TopicView> = user
         .abilities
         .iter()
@@ -128,6 +305,8 @@ pub fn progress(uid: &UserId, tier: Tier, user: &UserDoc, today: IstDay) -> Prog
     Progress {
         uid: uid.to_string(),
         tier,
+        view,
+        detailed: (view == AnalyticsLevel::Detailed).then(|| detailed(user, today)),
         quizzes_completed: user.totals.quizzes,
         questions_answered: user.totals.answered,
         correct: user.totals.correct,

@@ -2,6 +2,7 @@
 //! `docs/data-model.md` describes the same model for operators.
 
 pub mod conversation;
+pub mod pack;
 pub mod quiz;
 pub mod snap;
 pub mod user;

@@ -131,6 +131,9 @@ pub struct UserDoc {
     /// [`crate::snapshot::active`]); read so that a late offline sync never moves it back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_week: Option<String>,
+    /// The offline pack last issued, see [`crate::records::pack`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_pack: Option<super::pack::PackRef>,
 }
 
 impl UserDoc {

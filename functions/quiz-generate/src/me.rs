@@ -1,0 +1,21 @@
+//! `GET /v1/me`: the caller's tier, its entitlements, today's usage and remaining quota per
+//! counter and the reset instant ([`shared::account`]); one masked read of the user document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use shared::account::{ACCOUNT_FIELDS, account};
+use shared::auth::AuthUser;
+use shared::http::AppState;
+use shared::practice;
+use shared::problem::Problem;
+
+/// Handler of `GET /v1/me`.
+///
+/// # Errors
+/// 401 (auth); 503 `store_unavailable`.
+pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
+    let doc = practice::read_profile(state.store.as_ref(), &user.uid, ACCOUNT_FIELDS).await?;
+    Ok(Json(account(&user.uid, user.tier, &doc, state.clock.now())).into_response())
+}
