@@ -194,7 +194,9 @@ async fn progress_of_a_new_user_is_empty() {
     assert_eq!(p.body["tier"], "free");
     assert_eq!(p.body["questions_answered"], 0);
     assert!(p.body["accuracy"].is_null());
-    assert_eq!(p.body["topics"], json!([]));
+    assert_eq!(p.body["subjects"], json!([]));
+    assert_eq!(p.body["view"], "basic");
+    assert!(p.body.get("topics").is_none(), "per-topic θ is detailed analytics (Pro, Ultra)");
 }
 
 #[tokio::test]

@@ -113,7 +113,7 @@ async fn free_gets_the_basic_view() {
     assert_eq!(p.body["streak"]["current"], 1);
     assert_eq!(p.body["subjects"][0]["subject"], "physics");
     assert!(p.body["subjects"][0]["mean_theta"].as_f64().unwrap() > 0.0);
-    for detailed in ["chapters", "trend", "weakest", "suggested_quiz", "seconds_per_question"] {
+    for detailed in ["topics", "chapters", "trend", "weakest", "suggested_quiz", "seconds_per_question"] {
         assert!(p.body.get(detailed).is_none(), "{detailed} is not in the basic view");
     }
 }

@@ -1,8 +1,7 @@
 //! The student's progress as the app shows it, built from the user document (one masked read).
-
 //!
 //! Every tier gets the basic view ([`Progress`]); tiers with detailed analytics
-//! ([`AnalyticsLevel::Detailed`], Pro and Ultra) also get [`Detailed`]: per chapter, time per
+//! ([`AnalyticsLevel::Detailed`], Pro and Ultra) also get [`Detailed`]: θ per topic, per chapter, time per
 //! question, the accuracy trend over the last [`TREND_WEEKS`] ISO weeks (IST) and the weakest
 //! topics with a quiz request the app can send to `POST /v1/quizzes` as is.
 
@@ -97,7 +96,8 @@ pub struct StreakView {
     pub last_day: Option<IstDay>,
 }
 
-/// The progress every tier gets: totals, overall accuracy, streak, per-subject and per-topic θ.
+/// The progress every tier gets (the basic view: totals, overall accuracy, streak, per-subject
+/// θ), and for Pro and Ultra the detailed analytics (per topic and chapter, time, trend, weakest).
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {
     /// Caller.
@@ -118,8 +118,6 @@ pub struct Progress {
     pub streak: StreakView,
     /// Per subject practised.
     pub subjects: Vec<SubjectView>,
-    /// Per topic practised, weakest (lowest θ) first.
-    pub topics: Vec<TopicView>,
     /// The detailed analytics (Pro and Ultra only).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub detailed: Option<Detailed>,
@@ -183,6 +181,8 @@ pub struct WeakTopicView {
 /// The detailed analytics.
 #[derive(Debug, Clone, Serialize)]
 pub struct Detailed {
+    /// Per topic practised, weakest (lowest θ) first.
+    pub topics: Vec<TopicView>,
     /// Per chapter practised, weakest (lowest mean θ) first.
     pub chapters: Vec<ChapterView>,
     /// Mean seconds per question over all practice (skipped included; `null` before any).
@@ -199,7 +199,7 @@ pub struct Detailed {
 /// Size of the suggested quiz.
 pub const SUGGESTED_QUIZ_SIZE: i64 = 10;
 
-fn detailed(user: &UserDoc, today: IstDay) -> Detailed {
+fn detailed(user: &UserDoc, topics: Vec<TopicView>, today: IstDay) -> Detailed {
     let mut chapters: BTreeMap<(Subject, &str), (usize, i64, i64, f64)> = BTreeMap::new();
     for t in user.abilities.values() {
         let e = chapters.entry((t.subject, t.chapter.as_str())).or_default();
@@ -267,7 +267,14 @@ fn detailed(user: &UserDoc, today: IstDay) -> Detailed {
         })
         .collect();
     let suggested_quiz = weakest.first().map(|w| w.suggested_quiz.clone());
-    Detailed { chapters, seconds_per_question: per_question(user.totals.seconds, seen), trend, weakest, suggested_quiz }
+    Detailed {
+        topics,
+        chapters,
+        seconds_per_question: per_question(user.totals.seconds, seen),
+        trend,
+        weakest,
+        suggested_quiz,
+    }
 }
 
 /// Builds `tier`'s progress view of `user` as seen on `today` (pure).
@@ -306,7 +313,7 @@ pub fn progress(uid: &UserId, tier: Tier, user: &UserDoc, today: IstDay) -> Prog
         uid: uid.to_string(),
         tier,
         view,
-        detailed: (view == AnalyticsLevel::Detailed).then(|| detailed(user, today)),
+        detailed: (view == AnalyticsLevel::Detailed).then(|| detailed(user, topics, today)),
         quizzes_completed: user.totals.quizzes,
         questions_answered: user.totals.answered,
         correct: user.totals.correct,
@@ -317,6 +324,5 @@ pub fn progress(uid: &UserId, tier: Tier, user: &UserDoc, today: IstDay) -> Prog
             last_day: user.streak.last_day,
         },
         subjects,
-        topics,
     }
 }
