@@ -14,6 +14,7 @@ pub mod images;
 pub mod irt;
 pub mod jobs;
 pub mod objects;
+pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod quota;
