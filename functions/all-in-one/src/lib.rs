@@ -16,8 +16,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(snapshot_fanout::api())
 }
 
-/// The merged routes of every function, with `GET /openapi.json` describing the whole API.
+/// The merged routes of every function.
 pub fn router() -> Router<AppState> {
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing the whole API: what `jeevibe serve` serves.
+pub fn documented_router() -> Router<AppState> {
     shared::openapi::with_document(api())
 }
 

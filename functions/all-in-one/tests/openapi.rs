@@ -20,7 +20,7 @@ fn paths(doc: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn served_document_is_the_checked_in_file() {
-    let app = TestApp::spawn(all_in_one::router()).await;
+    let app = TestApp::spawn(all_in_one::documented_router()).await;
     let (status, ct, body) = served(&app).await;
     assert_eq!(status, 200);
     assert_eq!(ct.as_deref(), Some("application/json"));
@@ -79,7 +79,7 @@ async fn document_is_openapi_3_1_with_problem_errors_and_bearer_security() {
 
 #[tokio::test]
 async fn every_documented_route_is_answered_by_the_router() {
-    let app = TestApp::spawn(all_in_one::router()).await;
+    let app = TestApp::spawn(all_in_one::documented_router()).await;
     let token = app.token("oa-user", Tier::Pro);
     let doc: Value = serde_json::from_str(&all_in_one::openapi_json()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -105,8 +105,15 @@ async fn every_documented_route_is_answered_by_the_router() {
 }
 
 #[tokio::test]
+async fn function_routers_still_merge_and_carry_no_document_of_their_own() {
+    let app = TestApp::spawn(quiz_generate::router().merge(quiz_complete::router())).await;
+    let (status, _, body) = served(&app).await;
+    assert_eq!(status, 404, "only documented_router() serves the document: {body}");
+}
+
+#[tokio::test]
 async fn a_function_binary_serves_its_own_routes_and_the_common_ones() {
-    let app = TestApp::spawn(snap_solve::router()).await;
+    let app = TestApp::spawn(snap_solve::documented_router()).await;
     let (status, _, body) = served(&app).await;
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&body).unwrap();

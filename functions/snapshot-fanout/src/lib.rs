@@ -34,7 +34,13 @@ pub fn api() -> OpenApiRouter<AppState> {
     api
 }
 
-/// The function's routes, with `GET /openapi.json`.
+/// The function's routes (mergeable with other functions' routers).
 pub fn router() -> Router<AppState> {
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing it and the common routes: what the binary
+/// serves.
+pub fn documented_router() -> Router<AppState> {
     shared::openapi::with_document(api())
 }

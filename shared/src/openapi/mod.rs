@@ -33,7 +33,9 @@ pub const FIREBASE_ID_TOKEN: &str = "firebase_id_token";
 /// Cloud Scheduler) for the audience `PUSH_AUDIENCE`.
 pub const GOOGLE_OIDC_TOKEN: &str = "google_oidc_token";
 
-/// `GET /openapi.json`: the OpenAPI document of this binary's routes.
+/// The description of `GET /openapi.json` (the OpenAPI document of this binary's routes). The
+/// route itself is a closure over the serialised document that [`with_document`] mounts next
+/// to this description; this function only carries the annotation and is never routed.
 #[utoipa::path(
     get,
     path = "/openapi.json",
