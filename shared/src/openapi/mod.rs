@@ -33,9 +33,10 @@ pub const FIREBASE_ID_TOKEN: &str = "firebase_id_token";
 /// Cloud Scheduler) for the audience `PUSH_AUDIENCE`.
 pub const GOOGLE_OIDC_TOKEN: &str = "google_oidc_token";
 
-/// The description of `GET /openapi.json` (the OpenAPI document of this binary's routes). The
-/// route itself is a closure over the serialised document that [`with_document`] mounts next
-/// to this description; this function only carries the annotation and is never routed.
+// Only the annotation of the route: `with_document` mounts a closure over the serialised
+// document next to it; this function is never routed. (Its doc comment becomes the operation's
+// summary in the document.)
+/// `GET /openapi.json`: the OpenAPI 3.1 document of this binary's routes.
 #[utoipa::path(
     get,
     path = "/openapi.json",
