@@ -71,8 +71,9 @@ env JEEVIBE_LISTEN_IP=127.0.0.1 PORT="$PORT" LOG_FORMAT=json RUST_LOG=warn \
     "$BIN/jeevibe" serve >"$WORK/server.log" 2>&1 &
 pids+=($!)
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 300); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$BASE/healthz" >/dev/null || { echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+healthy() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$BASE/healthz" 2>/dev/null; }
+for _ in $(seq 1 300); do healthy && break; sleep 0.1; done
+healthy || { echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
 TOKEN=$("$BIN/jeevibe" mint-token --uid contract-user --tier ultra --ttl 3600 --keys-dir "$KEYS")
 
