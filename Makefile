@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep snapshot clean
+.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep snapshot openapi contract-test clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build-local
@@ -65,6 +65,14 @@ sweep:
 ## snapshot: run the weekly progress snapshot of WEEK (e.g. 2026-W48; default the last complete IST week)
 snapshot:
 	$(DEV_ENV) $(CARGO) run -q -p all-in-one --bin jeevibe -- snapshot run $(if $(WEEK),--week $(WEEK),)
+
+## openapi: regenerate docs/openapi.json from the code (what `GET /openapi.json` serves; a test compares them)
+openapi:
+	$(CARGO) run -q -p all-in-one --bin jeevibe -- openapi > docs/openapi.json
+
+## contract-test: schemathesis against `jeevibe serve` (SQLite, sample bank, fake AI providers); after `make test`
+contract-test:
+	.ci/contract-test.sh
 
 ## lambda-watch: run the functions under `cargo lambda watch` (pip install cargo-lambda)
 lambda-watch:

@@ -109,6 +109,9 @@ pub enum LogFormat {
 pub struct Config {
     /// TCP port for the HTTP path (`PORT`, default 8080).
     pub port: u16,
+    /// Address the HTTP path listens on (`JEEVIBE_LISTEN_IP`, default `0.0.0.0`, which Cloud
+    /// Run needs; `127.0.0.1` keeps a local server off the network).
+    pub listen_ip: std::net::IpAddr,
     /// Store.
     pub store: StoreConfig,
     /// Firebase project whose ID tokens are accepted (`FIREBASE_PROJECT_ID`).
@@ -185,6 +188,7 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut errors = Vec::new();
         let port = number(&get, "PORT", 8080u16, |_| true, &mut errors);
+        let listen_ip = number(&get, "JEEVIBE_LISTEN_IP", std::net::IpAddr::from([0, 0, 0, 0]), |_| true, &mut errors);
         let project = get("FIREBASE_PROJECT_ID").unwrap_or_else(|| "jeevibe-dev".to_owned());
         let project_ok = (4..=30).contains(&project.len())
             && project.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
@@ -281,6 +285,7 @@ impl Config {
         if errors.is_empty() {
             Ok(Config {
                 port,
+                listen_ip,
                 store,
                 firebase_project_id: project,
                 auth_keys,

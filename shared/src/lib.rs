@@ -15,6 +15,7 @@ pub mod images;
 pub mod irt;
 pub mod jobs;
 pub mod objects;
+pub mod openapi;
 pub mod pagination;
 pub mod practice;
 pub mod problem;

@@ -48,12 +48,16 @@ pub fn page_size(limit: Option<i64>) -> Result<usize, String> {
 /// The query string of a newest-first listing: `?limit=&cursor=`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1–[`MAX_PAGE`] (default [`DEFAULT_PAGE`]).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 

@@ -54,6 +54,9 @@ enum Command {
         #[command(subcommand)]
         command: SnapshotCommand,
     },
+    /// Print the OpenAPI 3.1 document of every route (what `GET /openapi.json` serves; `make
+    /// openapi` writes it to docs/openapi.json).
+    Openapi,
     /// Write a deterministic synthetic bank as JSONL (for benchmarks and load tests).
     GenBank {
         /// Number of questions.
@@ -167,13 +170,17 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            shared::runtime::start_with_state(all_in_one::router, |state| {
+            shared::runtime::start_with_state(all_in_one::documented_router, |state| {
                 Some(all_in_one::operator_events::OperatorEvents::new(state) as _)
             })
             .await
         }
         Command::Import { file, check } => import(file, check).await,
         Command::MintToken { uid, tier, ttl, keys_dir } => mint(&uid, &tier, ttl, &keys_dir),
+        Command::Openapi => {
+            print!("{}", all_in_one::openapi_json());
+            Ok(())
+        }
         Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
         Command::Sweep { batch } => sweep(batch).await,
         Command::Snapshot { command: SnapshotCommand::Run { week, timeout } } => snapshot_run(week, timeout).await,

@@ -10,12 +10,14 @@
 //! completion returns the stored result and writes nothing) and [`shared::practice::progress`];
 //! this crate parses requests and maps outcomes to responses.
 
+mod schema;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -27,27 +29,44 @@ use shared::practice::{self, Answer};
 use shared::problem::{ErrorCode, Problem, excerpt};
 use shared::records::{QuizResult, UserDoc};
 use shared::store::StoreError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub mod pack_results;
 
 pub use shared::practice::complete::{MAX_ANSWERS, MAX_SECONDS};
 
-/// The function's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/quizzes/{id}/complete", post(complete))
-        .route("/v1/me/progress", get(progress))
+pub use schema::{CompletionResult, GradedItem, Progress, Streak, SubjectProgress, TopicProgress};
+
+/// The function's routes with their OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(complete))
+        .routes(routes!(progress))
         .route("/v1/offline-packs/{id}/results", post(pack_results::sync_results))
+}
+
+/// The function's routes (mergeable with other functions' routers).
+pub fn router() -> Router<AppState> {
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing it and the common routes: what the binary
+/// serves.
+pub fn documented_router() -> Router<AppState> {
+    shared::openapi::with_document(api())
 }
 
 /// One answer in a completion body.
 pub type AnswerIn = Answer;
 
 /// Body of a completion.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"answers": []}))]
 pub struct CompleteRequest {
     /// Answers, at most one per question.
+    #[schema(max_items = 30)]
     pub answers: Vec<AnswerIn>,
 }
 
@@ -92,6 +111,24 @@ async fn result_body(state: &AppState, quiz_id: &QuizId, result: &QuizResult, re
 /// 400 `invalid_quiz_id`, 403 `quiz_not_owned`, 404 `quiz_not_found`, 410 `quiz_expired`,
 /// 422 `answer_not_in_quiz` / `duplicate_answer` / `invalid_answer` / `invalid_request`,
 /// body errors (400/413/415), 401, 503.
+#[utoipa::path(
+    post,
+    path = "/v1/quizzes/{quiz_id}/complete",
+    tag = "practice",
+    security(("firebase_id_token" = [])),
+    params(("quiz_id" = String, Path, description = "Quiz id, `qz_<12 hex>_<16 hex>` (the quiz_id of `POST /v1/quizzes`).")),
+    request_body(content = CompleteRequest, description = "The answers; a question left out is skipped."),
+    responses(
+        (status = 200, description = "The graded quiz (`replayed: true` when it was already completed).", body = CompletionResult),
+        (status = 400, description = "`invalid_quiz_id` (path) or `malformed_body`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`quiz_not_owned`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`quiz_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 410, description = "`quiz_expired`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`answer_not_in_quiz`, `duplicate_answer`, `invalid_answer`, `invalid_request`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn complete(
     State(state): State<AppState>,
     user: AuthUser,
@@ -127,6 +164,16 @@ pub async fn complete(
 ///
 /// # Errors
 /// 401; 503 when the store fails and no copy is cached.
+#[utoipa::path(
+    get,
+    path = "/v1/me/progress",
+    tag = "practice",
+    security(("firebase_id_token" = [])),
+    responses(
+        (status = 200, description = "Abilities, totals and streak (`Cache-Status` when served from the instance's copy).", body = Progress),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn progress(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     let (u, from_cache) =
         match practice::read_profile(state.store.as_ref(), &user.uid, fields_for(user.tier.entitlements().analytics))

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shared::runtime::exit_code(shared::runtime::start(quiz_generate::router).await)
+    shared::runtime::exit_code(shared::runtime::start(quiz_generate::documented_router).await)
 }

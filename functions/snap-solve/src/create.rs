@@ -37,6 +37,33 @@ fn with_quota_headers(mut res: Response, limit: Option<u32>, remaining: Option<u
 /// `image_dimensions` / `image_unreadable` / `idempotency_key_reused` / `ai_blocked`, 429
 /// `quota_exceeded`, 502 `ai_bad_output` / `ai_truncated`, 503 `ai_unavailable` /
 /// `store_unavailable`, 504 `ai_timeout`.
+#[utoipa::path(
+    post,
+    path = "/v1/snaps",
+    tag = "snaps",
+    security(("firebase_id_token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key and photo returns the first result.")),
+    request_body(description = "The photo, as a form field `image` or base64 in JSON.", content(
+        (crate::schema::SnapUploadForm = "multipart/form-data"),
+        (crate::upload::JsonUpload = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Replay of an earlier request with this `Idempotency-Key` (`Idempotent-Replayed: true`).", body = crate::schema::SnapView),
+        (status = 201, description = "Solved within the synchronous wait.", body = crate::schema::SnapView, links(
+            ("GetSnap" = (operation_id = "get_snap", parameters(("snap_id" = "$response.body#/snap_id")))),
+            ("DeleteSnap" = (operation_id = "delete_snap", parameters(("snap_id" = "$response.body#/snap_id")))),
+        )),
+        (status = 202, description = "Still solving: poll `Location`.", body = crate::schema::SnapAccepted),
+        (status = 400, description = "`malformed_body`, `malformed_request` or `invalid_idempotency_key`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_in_progress`: the first request with this key is still running (`Retry-After`).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type` (neither multipart nor JSON) or `unsupported_image` (not JPEG/PNG/WebP/HEIC).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`image_dimensions`, `image_unreadable`, `idempotency_key_reused`, `ai_blocked`, `ai_input_rejected`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`quota_exceeded`: the tier's daily snaps are used up.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 502, description = "`ai_bad_output` or `ai_truncated`: the model's answer was unusable (not charged).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 504, description = "`ai_timeout`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn create_snap(
     State(state): State<AppState>,
     user: AuthUser,

@@ -25,7 +25,19 @@ fn parse_id(raw: &str) -> Result<SnapId, Problem> {
 /// Handler of `GET /v1/snaps`.
 ///
 /// # Errors
-/// 400 `invalid_request` (limit, cursor), 401, 503.
+/// 422 `invalid_request` (limit, cursor), 401, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/snaps",
+    tag = "snaps",
+    security(("firebase_id_token" = [])),
+    params(shared::pagination::PageParams),
+    responses(
+        (status = 200, description = "The caller's snaps, newest first.", body = crate::schema::SnapPage),
+        shared::openapi::responses::PageErrors,
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn list_snaps(
     State(state): State<AppState>,
     user: AuthUser,
@@ -44,6 +56,18 @@ pub async fn list_snaps(
 ///
 /// # Errors
 /// 404 `snap_not_found` (missing, another user's, expired, or not a snap id), 401, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/snaps/{snap_id}",
+    tag = "snaps",
+    security(("firebase_id_token" = [])),
+    params(("snap_id" = String, Path, description = "Snap id (`snap_id` of `POST /v1/snaps`).")),
+    responses(
+        (status = 200, description = "The snap.", body = crate::schema::SnapView),
+        (status = 404, description = "`snap_not_found`: missing, another user's, expired, or not a snap id.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn get_snap(
     State(state): State<AppState>,
     user: AuthUser,
@@ -58,6 +82,18 @@ pub async fn get_snap(
 ///
 /// # Errors
 /// 404 `snap_not_found`, 401, 503.
+#[utoipa::path(
+    delete,
+    path = "/v1/snaps/{snap_id}",
+    tag = "snaps",
+    security(("firebase_id_token" = [])),
+    params(("snap_id" = String, Path, description = "Snap id (`snap_id` of `POST /v1/snaps`).")),
+    responses(
+        (status = 204, description = "Deleted with its image."),
+        (status = 404, description = "`snap_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn delete_snap(
     State(state): State<AppState>,
     user: AuthUser,

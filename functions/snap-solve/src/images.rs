@@ -11,7 +11,8 @@ use shared::http::AppState;
 use shared::problem::{ErrorCode, Problem};
 
 /// Query of a signed image URL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Signature {
     /// Expiry, Unix seconds.
     pub exp: i64,
@@ -23,6 +24,17 @@ pub struct Signature {
 ///
 /// # Errors
 /// 404 `snap_not_found` for a bad, expired or foreign signature or a missing object.
+#[utoipa::path(
+    get,
+    path = "/v1/snap-images/{*key}",
+    tag = "snaps",
+    params(("key" = String, Path, description = "Object key (as in the signed URL)."), Signature),
+    responses(
+        (status = 200, description = "The image bytes.", content(("image/jpeg"), ("image/heic"))),
+        (status = 404, description = "`snap_not_found`: bad, expired or foreign signature, or no such object.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`storage_unavailable` (`Retry-After`).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn serve_image(
     State(state): State<AppState>,
     Path(key): Path<String>,

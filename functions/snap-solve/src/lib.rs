@@ -15,27 +15,39 @@
 mod create;
 mod history;
 mod images;
+mod schema;
 mod upload;
 mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-
 use shared::http::AppState;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub use create::create_snap;
 pub use history::{delete_snap, get_snap, list_snaps};
 pub use images::serve_image;
+pub use schema::{SnapAccepted, SnapImageView, SnapPage, SnapSummary, SnapUploadForm, SnapView};
+pub use upload::JsonUpload;
 
-/// The function's routes. The upload route accepts bodies up to the image cap plus base64 and
+/// The function's routes with their OpenAPI description. The upload route accepts bodies up to the image cap plus base64 and
 /// form overhead ([`shared::http::UPLOAD_BODY_LIMIT`]).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create::create_snap).layer(DefaultBodyLimit::max(shared::http::UPLOAD_BODY_LIMIT)))
+        .routes(routes!(history::list_snaps))
+        .routes(routes!(history::get_snap, history::delete_snap))
+        .routes(routes!(images::serve_image))
+}
+
+/// The function's routes (mergeable with other functions' routers).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/snaps",
-            post(create_snap).layer(DefaultBodyLimit::max(shared::http::UPLOAD_BODY_LIMIT)).get(list_snaps),
-        )
-        .route("/v1/snaps/{id}", get(get_snap).delete(delete_snap))
-        .route("/v1/snap-images/{*key}", get(serve_image))
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing it and the common routes: what the binary
+/// serves.
+pub fn documented_router() -> Router<AppState> {
+    shared::openapi::with_document(api())
 }

@@ -21,10 +21,12 @@ pub struct Upload {
 }
 
 /// JSON body of `POST /v1/snaps`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"image_base64": "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP438CAFWEXHbQSAKmzX8FBxi1QAAAAAElFTkSuQmCC", "mime_type": "image/png"}))]
 pub struct JsonUpload {
     /// The photo, standard base64 (padding optional; whitespace and a `data:` URL prefix allowed).
+    #[schema(min_length = 1, pattern = "^(data:[^,]*;base64,)?[A-Za-z0-9+/_=\\s-]+$")]
     pub image_base64: String,
     /// Declared media type (informational).
     #[serde(default)]

@@ -15,18 +15,32 @@ mod read;
 mod trigger;
 
 use axum::Router;
-use axum::routing::{get, post};
 
 use shared::http::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use events::{SnapshotEvents, events};
-pub use read::{get_snapshot, list_snapshots, snapshot_view};
-pub use trigger::{RUN_ROUTE, outcome_view, run_now, run_view};
+pub use read::{SnapshotPage, get_snapshot, list_snapshots, snapshot_view};
+pub use trigger::{RUN_ROUTE, RunOutcome, RunRequest, outcome_view, run_now, run_view};
 
-/// The function's routes.
+/// The function's routes with their OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    let mut api = OpenApiRouter::new()
+        .routes(routes!(trigger::run_now))
+        .routes(routes!(read::list_snapshots))
+        .routes(routes!(read::get_snapshot));
+    shared::openapi::optional_body(api.get_openapi_mut(), RUN_ROUTE, utoipa::openapi::HttpMethod::Post);
+    api
+}
+
+/// The function's routes (mergeable with other functions' routers).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(RUN_ROUTE, post(run_now))
-        .route("/v1/me/snapshots", get(list_snapshots))
-        .route("/v1/me/snapshots/{week}", get(get_snapshot))
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing it and the common routes: what the binary
+/// serves.
+pub fn documented_router() -> Router<AppState> {
+    shared::openapi::with_document(api())
 }

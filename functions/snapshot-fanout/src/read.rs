@@ -27,6 +27,15 @@ pub fn snapshot_view(doc: &SnapshotDoc) -> serde_json::Value {
     plain_json(serde_json::to_value(doc).unwrap_or_default())
 }
 
+/// Response of `GET /v1/me/snapshots`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SnapshotPage {
+    /// Newest week first.
+    pub items: Vec<shared::snapshot::SnapshotDoc>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
 fn not_found(week: &str) -> Problem {
     Problem::new(ErrorCode::SnapshotNotFound, format!("no snapshot for week {}", shared::problem::excerpt(week, 16)))
 }
@@ -34,7 +43,19 @@ fn not_found(week: &str) -> Problem {
 /// Handler of `GET /v1/me/snapshots`: newest week first, `{"items": [...], "next_cursor"}`.
 ///
 /// # Errors
-/// 400/422 on a bad `limit` or `cursor`, 401, 503.
+/// 422 on a bad `limit` or `cursor`, 401, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/me/snapshots",
+    tag = "snapshots",
+    security(("firebase_id_token" = [])),
+    params(shared::pagination::PageParams),
+    responses(
+        (status = 200, description = "The caller's weekly snapshots, newest week first.", body = SnapshotPage),
+        shared::openapi::responses::PageErrors,
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn list_snapshots(
     State(state): State<AppState>,
     user: AuthUser,
@@ -53,6 +74,18 @@ pub async fn list_snapshots(
 ///
 /// # Errors
 /// 404 `snapshot_not_found` (none for that week, or not a `YYYY-Www` label), 401, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/me/snapshots/{week}",
+    tag = "snapshots",
+    security(("firebase_id_token" = [])),
+    params(("week" = String, Path, description = "ISO week label, `YYYY-Www` (e.g. `2026-W48`).")),
+    responses(
+        (status = 200, description = "The snapshot of that week.", body = shared::snapshot::SnapshotDoc),
+        (status = 404, description = "`snapshot_not_found`: none for that week, or not a `YYYY-Www` label.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn get_snapshot(
     State(state): State<AppState>,
     user: AuthUser,

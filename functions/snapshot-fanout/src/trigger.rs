@@ -29,17 +29,44 @@ pub const RUN_ROUTE: &str = "/internal/snapshots/run";
 /// Largest request body, bytes (the body is at most a week label).
 const BODY_LIMIT: usize = 4 * 1024;
 
-#[derive(Debug, Default, Deserialize)]
+/// Body of [`RUN_ROUTE`] (optional).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RunRequest {
+pub struct RunRequest {
+    /// ISO week label `YYYY-Www`; default: the last complete IST week.
     #[serde(default)]
-    week: Option<String>,
+    #[schema(pattern = "^[0-9]{4}-W[0-9]{2}$")]
+    pub week: Option<String>,
+}
+
+/// A trigger's outcome as the route answers it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RunOutcome {
+    /// `started`, `already_complete` or `in_progress`.
+    #[schema(pattern = "^(started|already_complete|in_progress)$")]
+    pub outcome: String,
+    /// The week's run document.
+    pub run: shared::snapshot::RunDoc,
 }
 
 /// Handler of [`RUN_ROUTE`] (see the module docs).
 ///
 /// # Errors
 /// The problems listed in the module docs.
+#[utoipa::path(
+    post,
+    path = "/internal/snapshots/run",
+    tag = "internal",
+    security(("google_oidc_token" = [])),
+    request_body(content = RunRequest, description = "Optional; `{}` or no body = the last complete week."),
+    responses(
+        (status = 200, description = "`already_complete` or `in_progress`: nothing started.", body = RunOutcome),
+        (status = 202, description = "`started`: the planner enqueued the week's batches.", body = RunOutcome),
+        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`: nothing started.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_request`: a malformed week or body.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`push_not_configured` (`PUSH_AUDIENCE` unset), `auth_keys_unavailable`, `store_unavailable`, `queue_unavailable`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn run_now(State(state): State<AppState>, req: Request) -> Result<Response, Problem> {
     let Some(verifier) = state.push_auth.clone() else {
         return Err(Problem::new(ErrorCode::PushNotConfigured, "scheduler calls are not configured (PUSH_AUDIENCE)"));

@@ -15,7 +15,7 @@ use shared::tutor::conversations::{self, AnchorError, AnchorRequest};
 
 /// Body of `POST /v1/tutor/conversations` (all optional; `snap_id` or `quiz_id` +
 /// `question_id`, not both).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     /// A solved snap of the caller.
@@ -50,6 +50,25 @@ fn anchor_request(req: CreateRequest) -> Result<AnchorRequest, Problem> {
 /// # Errors
 /// 400 body / `invalid_quiz_id`, 403 `quiz_not_owned`, 404 `snap_not_found` /
 /// `quiz_not_found`, 422 `invalid_request` / `answer_not_in_quiz`, 401, 503.
+#[utoipa::path(
+    post,
+    path = "/v1/tutor/conversations",
+    tag = "tutor",
+    security(("firebase_id_token" = [])),
+    request_body(content = CreateRequest, description = "Optional: no body (or `{}`) starts a free conversation."),
+    responses(
+        (status = 201, description = "The conversation.", body = crate::schema::ConversationCreated, links(
+            ("PostMessage" = (operation_id = "post_message", parameters(("conversation_id" = "$response.body#/conversation_id")))),
+            ("ListMessages" = (operation_id = "list_messages", parameters(("conversation_id" = "$response.body#/conversation_id")))),
+        )),
+        (status = 400, description = "`malformed_body` or `invalid_quiz_id`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`quiz_not_owned`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`snap_not_found` (no solved snap) or `quiz_not_found` (no completed quiz).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: a body that is not `application/json`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_request` (anchor fields) or `answer_not_in_quiz`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn create_conversation(
     State(state): State<AppState>,
     user: AuthUser,
@@ -90,7 +109,19 @@ pub async fn create_conversation(
 /// Handler of `GET /v1/tutor/conversations`.
 ///
 /// # Errors
-/// 400 `invalid_request`, 401, 503.
+/// 422 `invalid_request`, 401, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/tutor/conversations",
+    tag = "tutor",
+    security(("firebase_id_token" = [])),
+    params(shared::pagination::PageParams),
+    responses(
+        (status = 200, description = "The caller's conversations, most recently active first.", body = crate::schema::ConversationPage),
+        shared::openapi::responses::PageErrors,
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn list_conversations(
     State(state): State<AppState>,
     user: AuthUser,

@@ -11,19 +11,38 @@
 
 mod conversations;
 mod messages;
+mod schema;
 mod stream;
 
 use axum::Router;
-use axum::routing::post;
 
 use shared::http::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+pub use conversations::CreateRequest;
 pub use conversations::{create_conversation, list_conversations};
-pub use messages::{list_messages, post_message};
+pub use messages::{MessageRequest, MessagesParams, list_messages, post_message};
+pub use schema::{
+    AnchorView, AnswerView, ConversationCreated, ConversationPage, ConversationSummary, MessagePage, MessageView,
+};
 
-/// The function's routes.
+/// The function's routes with their OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    let mut api = OpenApiRouter::new()
+        .routes(routes!(conversations::create_conversation, conversations::list_conversations))
+        .routes(routes!(messages::post_message, messages::list_messages));
+    shared::openapi::optional_body(api.get_openapi_mut(), "/v1/tutor/conversations", utoipa::openapi::HttpMethod::Post);
+    api
+}
+
+/// The function's routes (mergeable with other functions' routers).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tutor/conversations", post(create_conversation).get(list_conversations))
-        .route("/v1/tutor/conversations/{id}/messages", post(post_message).get(list_messages))
+    api().into()
+}
+
+/// [`router`] plus `GET /openapi.json` describing it and the common routes: what the binary
+/// serves.
+pub fn documented_router() -> Router<AppState> {
+    shared::openapi::with_document(api())
 }

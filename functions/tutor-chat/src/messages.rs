@@ -29,10 +29,12 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 pub const WINDOW_READ: usize = 40;
 
 /// Body of `POST …/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"content": "Why is the range largest at 45 degrees?"}))]
 pub struct MessageRequest {
-    /// The student's message (1–2,000 characters, at most 4,000 bytes).
+    /// The student's message (1–2,000 characters, at most 6,000 bytes).
+    #[schema(min_length = 1, max_length = 2000)]
     pub content: String,
 }
 
@@ -162,6 +164,33 @@ pub fn answer_body(id: &ConversationId, turn_id: &str, t: &TurnDoc, replayed: bo
 /// `idempotency_in_progress` / `conversation_full`, 422 `message_too_long` /
 /// `invalid_request` / `idempotency_key_reused` / `ai_blocked`, 429 `quota_exceeded`, 502/503/504
 /// `ai_*`.
+#[utoipa::path(
+    post,
+    path = "/v1/tutor/conversations/{conversation_id}/messages",
+    tag = "tutor",
+    security(("firebase_id_token" = [])),
+    params(
+        ("conversation_id" = String, Path, description = "Conversation id (`conversation_id` of `POST /v1/tutor/conversations`)."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key and message returns the stored answer."),
+    ),
+    request_body(content = MessageRequest, description = "The student's message."),
+    responses(
+        (status = 200, description = "With `Accept: text/event-stream`: server-sent events, `delta` (`{\"text\"}`) events, then one `done` (`{\"message_id\", \"conversation_id\", \"finish_reason\", \"usage\"}`) or `error` (`{\"code\", \"detail\", \"partial\"}`) event. Or a JSON replay of an earlier `Idempotency-Key` (`Idempotent-Replayed: true`).", content(
+            (crate::schema::AnswerView = "application/json"),
+            (String = "text/event-stream"),
+        )),
+        (status = 201, description = "The complete answer as one JSON response (RateLimit headers for limited tiers).", body = crate::schema::AnswerView),
+        (status = 400, description = "`malformed_body` or `invalid_idempotency_key`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`conversation_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_in_progress` (`Retry-After`) or `conversation_full`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`message_too_long`, `invalid_request` (blank), `idempotency_key_reused`, `ai_blocked`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "`quota_exceeded`: the tier's daily tutor messages are used up.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 502, description = "`ai_bad_output`, `ai_truncated`, `ai_interrupted`: not charged.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 504, description = "`ai_timeout`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn post_message(
     State(state): State<AppState>,
     user: AuthUser,
@@ -314,21 +343,37 @@ async fn answer(
 }
 
 /// Query of `GET …/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesParams {
     /// Turns per page, 1–100 (default 20); each turn is two messages.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// Return turns after this `seq` (the `next_after` of the previous page).
     #[serde(default)]
+    #[param(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub after: Option<u32>,
 }
 
 /// Handler of `GET /v1/tutor/conversations/{id}/messages`: messages in order.
 ///
 /// # Errors
-/// 400 `invalid_request`, 401, 404 `conversation_not_found`, 503.
+/// 422 `invalid_request`, 401, 404 `conversation_not_found`, 503.
+#[utoipa::path(
+    get,
+    path = "/v1/tutor/conversations/{conversation_id}/messages",
+    tag = "tutor",
+    security(("firebase_id_token" = [])),
+    params(("conversation_id" = String, Path, description = "Conversation id (`conversation_id` of `POST /v1/tutor/conversations`)."), MessagesParams),
+    responses(
+        (status = 200, description = "The messages in order.", body = crate::schema::MessagePage),
+        (status = 404, description = "`conversation_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_request`: `limit` outside 1–100 or a bad `after`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn list_messages(
     State(state): State<AppState>,
     user: AuthUser,

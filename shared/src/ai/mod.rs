@@ -24,7 +24,7 @@ pub use openai_config::{OPENAI_DEFAULT_BASE_URL, OpenAiConfig, TutorTierSettings
 pub use solution::{SUBJECTS, SnapSolution};
 
 /// What one AI call cost and how it went (logged per call; input for `docs/cost.md`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AiUsage {
     /// Model id that was called.
     pub model: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const SUBJECTS: [&str; 4] = ["physics", "chemistry", "mathematics", "other"];
 
 /// A worked solution of a photographed question, as validated from the model's JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SnapSolution {
     /// The question as the model read it (Markdown + LaTeX), never empty.
     pub question_text: String,

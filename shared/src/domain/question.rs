@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{QuestionId, Subject, TopicKey};
 
 /// Question type, as in JEE Main / Advanced papers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionType {
     /// Single-correct MCQ (four options, one correct).
@@ -33,7 +33,7 @@ impl QuestionType {
 }
 
 /// An MCQ option key: `A`–`D`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum OptionKey {
     /// A
     A,
@@ -62,7 +62,7 @@ impl OptionKey {
 }
 
 /// One MCQ option (Markdown with LaTeX).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct McqOption {
     /// `A`–`D`.
     pub key: OptionKey,

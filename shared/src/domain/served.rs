@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{McqOption, Question, QuestionType, Subject};
 
 /// The served view of a [`Question`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServedQuestion<'a> {
     id: &'a str,
     subject: Subject,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One of the three JEE subjects. Serialized lowercase (`physics`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Subject {
     /// Physics.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Subscription tier, from the `tier` custom claim of the Firebase ID token.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// Free (the default when the claim is absent).

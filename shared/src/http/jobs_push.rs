@@ -69,6 +69,19 @@ pub fn push_verifier(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<O
 }
 
 /// The handler of [`PUSH_ROUTE`] (see the module docs for its answers).
+#[utoipa::path(
+    post,
+    path = "/internal/jobs/pubsub",
+    tag = "internal",
+    security(("google_oidc_token" = [])),
+    request_body(content = crate::openapi::PushEnvelope, description = "A Pub/Sub push envelope carrying one job."),
+    responses(
+        (status = 204, description = "The job ran, or failed permanently: acknowledged."),
+        (status = 400, description = "`malformed_body` / `malformed_request`: not a push envelope carrying a job.", body = crate::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`: nothing is run.", body = crate::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 503, description = "`job_failed` (redelivered), `auth_keys_unavailable`, `push_not_configured` (`PUSH_AUDIENCE` unset).", body = crate::openapi::ProblemSchema, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn receive_push(State(state): State<AppState>, req: Request) -> Response {
     let Some(verifier) = state.push_auth.as_ref() else {
         return Problem::new(ErrorCode::PushNotConfigured, "the Pub/Sub push route is not configured (PUSH_AUDIENCE)")

@@ -21,7 +21,14 @@ use super::state::AppState;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::metering::metered;
 
-async fn healthz() -> impl IntoResponse {
+/// `GET /healthz`: liveness; answers without touching the store.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "The process is up.", body = crate::openapi::HealthView)),
+)]
+pub async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 

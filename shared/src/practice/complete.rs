@@ -35,7 +35,7 @@ pub const MAX_ANSWERS: usize = 30;
 
 /// One answer: a question id, the response in its type's shape (`null` = skipped) and the
 /// seconds spent (0–[`MAX_SECONDS`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// Question id.
@@ -45,6 +45,7 @@ pub struct Answer {
     pub answer: serde_json::Value,
     /// Seconds spent, 0–10800.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10800)]
     pub seconds: f64,
 }
 

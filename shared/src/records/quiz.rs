@@ -40,7 +40,7 @@ pub struct QuizItem {
 }
 
 /// Graded response to one item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemResult {
     /// Question id.
     pub question_id: String,
@@ -57,7 +57,7 @@ pub struct ItemResult {
 }
 
 /// θ movement of one topic caused by the quiz.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AbilityChange {
     /// Topic key.
     pub topic_key: String,

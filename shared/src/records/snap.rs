@@ -16,7 +16,7 @@ use crate::store::{CollectionPath, DocPath, StoreError, Timestamp};
 pub const SNAPS: &str = "snaps";
 
 /// Lifecycle of a snap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SnapStatus {
     /// Quota reserved, image stored, solution not yet known (being solved inline or by a job).
@@ -43,7 +43,7 @@ pub struct SnapImage {
 }
 
 /// Why a snap failed (the problem code and detail the client was or would have been given).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SnapFailure {
     /// Stable problem code, e.g. `ai_blocked`.
     pub code: String,

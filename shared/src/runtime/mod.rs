@@ -75,20 +75,24 @@ pub async fn serve_http(app: Router, listener: TcpListener) -> anyhow::Result<()
 /// # Errors
 /// Runtime or bind errors.
 pub async fn run(app: Router, port: u16) -> anyhow::Result<()> {
-    run_with(app, port, None).await
+    run_with(app, SocketAddr::from(([0, 0, 0, 0], port)), None).await
 }
 
-/// [`run`], with `events` answering the non-HTTP events on Lambda (unused over plain HTTP).
+/// [`run`] on `addr`, with `events` answering the non-HTTP events on Lambda (unused over plain
+/// HTTP).
 /// On Lambda, [`RESPONSE_STREAMING_ENV`] is read once here and decides the [`ResponseMode`].
 ///
 /// # Errors
 /// Runtime or bind errors; an invalid [`RESPONSE_STREAMING_ENV`] value.
-pub async fn run_with(app: Router, port: u16, events: Option<Arc<dyn LambdaEventHandler>>) -> anyhow::Result<()> {
+pub async fn run_with(
+    app: Router,
+    addr: SocketAddr,
+    events: Option<Arc<dyn LambdaEventHandler>>,
+) -> anyhow::Result<()> {
     if on_lambda() {
         let mode = ResponseMode::from_env()?;
         lambda::run_lambda(LambdaApp::new(app, events).with_response_mode(mode)).await
     } else {
-        let addr = SocketAddr::from(([0, 0, 0, 0], port));
         let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         serve_http(app, listener).await
     }
@@ -146,5 +150,5 @@ pub async fn start_with_state(
         tracing::info!(questions = n, file = %seed.display(), "seeded question bank");
     }
     let events = events(&state);
-    run_with(with_common_layers(routes(), state), config.port, events).await
+    run_with(with_common_layers(routes(), state), SocketAddr::from((config.listen_ip, config.port)), events).await
 }

@@ -20,7 +20,7 @@ pub const SNAPSHOTS: &str = "snapshots";
 pub const WEAKEST_TOPICS: usize = 3;
 
 /// Attempts and marks in one subject or chapter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AreaStats {
     /// Subject.
     pub subject: Subject,
@@ -44,7 +44,7 @@ impl AreaStats {
 }
 
 /// How θ of one topic moved during the week (first quiz's θ before, last quiz's θ after).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ThetaChange {
     /// Topic key.
     pub topic_key: String,
@@ -57,7 +57,7 @@ pub struct ThetaChange {
 }
 
 /// One of the weakest topics (lowest θ among those practised that week).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WeakTopic {
     /// Topic key.
     pub topic_key: String,
@@ -74,7 +74,7 @@ pub struct WeakTopic {
 }
 
 /// The streak as of the week's end.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StreakView {
     /// Current run of IST days with a completed quiz (0 when broken before the week ended).
     pub current: i64,
@@ -83,15 +83,17 @@ pub struct StreakView {
 }
 
 /// `users/{uid}/snapshots/{week}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SnapshotDoc {
     /// Owner.
     pub uid: String,
     /// Week label `YYYY-Www`.
     pub week: String,
     /// Monday 00:00 IST of the week (orders the listing).
+    #[schema(value_type = String, format = DateTime)]
     pub week_start: Timestamp,
     /// When this document was (re)written.
+    #[schema(value_type = String, format = DateTime)]
     pub generated_at: Timestamp,
     /// Quizzes completed in the week.
     pub quizzes: i64,

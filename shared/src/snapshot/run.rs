@@ -90,7 +90,7 @@ pub async fn failed_batches(store: &dyn DocumentStore, week: &str) -> Result<Vec
 }
 
 /// Where a run is (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
     /// The trigger claimed the week and is listing users.
@@ -104,7 +104,7 @@ pub enum RunState {
 }
 
 /// `snapshot_runs/{week}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunDoc {
     /// Week label.
     pub week: String,
@@ -133,9 +133,11 @@ pub struct RunDoc {
     #[serde(default)]
     pub users_processed: i64,
     /// When the trigger claimed the week.
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     /// When the run completed.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<Timestamp>,
     /// Questions answered in the week (merged item statistics).
     #[serde(default)]
@@ -148,6 +150,7 @@ pub struct RunDoc {
     pub bank_version: Option<String>,
     /// Set while one delivery merges and recalibrates (a claim; see [`super::finalize`]).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finalize_claimed_at: Option<Timestamp>,
     /// The bank version the recalibration started from, written before the new version is
     /// imported: a finalizer taking over a dead one's claim sees whether the import happened.
