@@ -26,7 +26,11 @@ import tempfile
 import time
 from importlib.metadata import version
 
-import numpy as np
+try:
+    import numpy as np
+    import catsim  # noqa: F401
+except ImportError:
+    sys.exit("needs catsim: pip install catsim==0.21.0")
 
 
 def run_catsim(items, people, lengths):

@@ -25,6 +25,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -74,14 +75,29 @@ def server_env(work, port, extra=None):
     return env
 
 
+def stop(proc):
+    """SIGTERM to the process group (the server, or strace and its tracee), SIGKILL after 10 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        proc.wait()
+
+
+def spawn(cmd, env):
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def start_once(cmd, env, port):
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(cmd, env)
     try:
         return (first_response(port) - t0) * 1000.0
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def cold_start(bins, runs, work, use_strace):
@@ -131,7 +147,7 @@ def memory(bins, work, requests, bank):
         else:
             env["JEEVIBE_SEED_FILE"] = str(bank)
         port = int(env["PORT"])
-        proc = subprocess.Popen([jeevibe, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = spawn([jeevibe, "serve"], env)
         try:
             first_response(port, 120)
             settle()
@@ -164,21 +180,19 @@ def memory(bins, work, requests, bank):
             after = rss_mb(proc.pid)
             conn.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop(proc)
         results.append((how, at_start, with_bank, after, requests / elapsed))
     node_rss = None
     node = shutil.which("node")
     if node:
         port = free_port()
-        proc = subprocess.Popen([node, "-e", NODE_SERVER], env=server_env(work, port))
+        proc = spawn([node, "-e", NODE_SERVER], server_env(work, port))
         try:
             first_response(port)
             settle()
             node_rss = rss_mb(proc.pid)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop(proc)
     return results, node_rss
 
 
