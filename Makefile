@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build token test test-rust lint fmt bench import lambda-watch fake-ai sweep snapshot openapi contract-test clean
+.PHONY: dev build token test test-rust lint fmt bench bench-catsim bench-cold-start import lambda-watch fake-ai sweep snapshot openapi contract-test clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build-local
@@ -44,11 +44,25 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: criterion benchmarks (quiz assembly and the whole endpoint over an 8,000-question bank)
+## bench: criterion benchmarks (quiz assembly and the whole endpoint over an 8,000-question bank),
+## the engine against catsim, and cold start / memory / binary sizes beside Node
 bench:
 	$(CARGO) bench -p shared --bench quiz_assembly
 	$(CARGO) bench -p quiz-generate --bench generate_endpoint
 	python3 benches/criterion_summary.py
+	$(MAKE) --no-print-directory bench-catsim bench-cold-start
+
+RELEASE_DIR = $(or $(CARGO_TARGET_DIR),target)/release
+
+## bench-catsim: `jeevibe simulate` beside catsim 0.21 (pip install catsim==0.21.0) on the same bank and examinees
+bench-catsim:
+	$(CARGO) build --release -p all-in-one --bin jeevibe
+	python3 benches/catsim_compare.py --jeevibe $(RELEASE_DIR)/jeevibe
+
+## bench-cold-start: start → first response of every function binary and Node (20 runs), memory, sizes
+bench-cold-start:
+	$(CARGO) build --release --bins -p quiz-generate -p quiz-complete -p snap-solve -p tutor-chat -p snapshot-fanout -p all-in-one
+	python3 benches/cold_start.py --bin-dir $(RELEASE_DIR) --strace
 
 ## import: validate and load a JSONL bank into the dev database (FILE=path)
 import:

@@ -165,12 +165,12 @@ fn config_errors_are_all_reported() {
 async fn config_builds_the_named_backend() {
     let handler: Arc<dyn JobHandler> = Arc::new(Recorder::default());
     let none = |_: &str| None;
-    let queue = jobs_config(&[]).unwrap().build(handler.clone(), reqwest::Client::new(), &none).await.unwrap();
+    let queue = jobs_config(&[]).unwrap().build(handler.clone(), reqwest::Client::new, &none).await.unwrap();
     assert_eq!(queue.backend(), "inprocess");
     queue.enqueue(job(1, json!({}))).await.unwrap();
     let emulator = |k: &str| (k == "PUBSUB_EMULATOR_HOST").then(|| "127.0.0.1:1".to_owned());
     let config = jobs_config(&[("JOB_QUEUE", "pubsub"), ("JOB_QUEUE_TOPIC", "projects/p1/topics/jobs")]).unwrap();
-    let queue = config.build(handler, reqwest::Client::new(), &emulator).await.unwrap();
+    let queue = config.build(handler, reqwest::Client::new, &emulator).await.unwrap();
     assert_eq!(queue.backend(), "pubsub");
 }
 

@@ -2,6 +2,7 @@
 //! and a valid single-box deployment.
 
 pub mod operator_events;
+pub mod simulate;
 
 use axum::Router;
 use shared::http::AppState;

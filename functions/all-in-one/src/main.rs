@@ -69,6 +69,31 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Simulated adaptive testing: the engine's selection and θ estimator on a bank and
+    /// examinees with θ ~ N(0, 1); prints time per selection and θ RMSE/bias as JSON.
+    Simulate {
+        /// JSONL bank (default: the synthetic bank of --count and --seed).
+        #[arg(long)]
+        bank: Option<PathBuf>,
+        /// Synthetic bank size.
+        #[arg(long, default_value_t = 8000)]
+        count: usize,
+        /// Synthetic bank seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Number of simulated examinees.
+        #[arg(long, default_value_t = 200)]
+        examinees: usize,
+        /// Seed of the examinees (θ and response draws).
+        #[arg(long, default_value_t = 7)]
+        examinee_seed: u64,
+        /// Test lengths to report, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,20,30")]
+        lengths: Vec<usize>,
+        /// Also write items.csv and examinees.csv here (for benches/catsim_compare.py).
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +180,45 @@ fn gen_bank(count: usize, seed: u64, out: Option<PathBuf>) -> anyhow::Result<()>
     Ok(())
 }
 
+struct SimulateArgs {
+    bank: Option<PathBuf>,
+    count: usize,
+    seed: u64,
+    examinees: usize,
+    examinee_seed: u64,
+    lengths: Vec<usize>,
+    export: Option<PathBuf>,
+}
+
+fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    use all_in_one::simulate;
+    let bank = match &args.bank {
+        Some(path) => {
+            let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let report = shared::bank::parse_jsonl(std::io::BufReader::new(f));
+            if !report.errors.is_empty() {
+                anyhow::bail!("{} invalid line(s):\n{}", report.errors.len(), report.error_text());
+            }
+            report.questions
+        }
+        None => shared::bank::synthetic::generate(args.count, args.seed),
+    };
+    let max_items = args.lengths.iter().copied().max().unwrap_or(0);
+    if max_items == 0 || max_items > bank.len() {
+        anyhow::bail!("--lengths must be between 1 and the bank size ({})", bank.len());
+    }
+    let people = simulate::examinees(args.examinees, args.examinee_seed, max_items);
+    if let Some(dir) = &args.export {
+        simulate::export(dir, &bank, &people)?;
+    }
+    let reports: Vec<simulate::MethodReport> = simulate::Method::ALL
+        .iter()
+        .map(|m| simulate::run(&bank, &people, &args.lengths, *m, args.examinee_seed))
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&simulate::to_json(bank.len(), people.len(), &reports))?);
+    Ok(())
+}
+
 async fn sweep(batch: usize) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let state = shared::startup::build_state(&config).await?;
@@ -183,6 +247,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::GenBank { count, seed, out } => gen_bank(count, seed, out),
         Command::Sweep { batch } => sweep(batch).await,
+        Command::Simulate { bank, count, seed, examinees, examinee_seed, lengths, export } => {
+            simulate(SimulateArgs { bank, count, seed, examinees, examinee_seed, lengths, export })
+        }
         Command::Snapshot { command: SnapshotCommand::Run { week, timeout } } => snapshot_run(week, timeout).await,
     }
 }

@@ -53,7 +53,9 @@ struct Cached {
 /// A cache of the current signing keys.
 pub struct KeyStore {
     source: KeySource,
-    http: reqwest::Client,
+    /// Built on the first fetch from a URL: building a client loads the platform's TLS roots
+    /// (≈ 150 certificate files), which a cold start should not pay for.
+    http: std::sync::OnceLock<reqwest::Client>,
     min_refresh: Duration,
     cache: RwLock<Option<Cached>>,
     refresh: Mutex<()>,
@@ -95,8 +97,13 @@ pub fn parse_keys(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
 impl KeyStore {
     /// A key store for `source`; an unknown kid triggers at most one refetch per `min_refresh`.
     pub fn new(source: KeySource, min_refresh: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Self { source, http, min_refresh, cache: RwLock::new(None), refresh: Mutex::new(()) }
+        Self {
+            source,
+            http: std::sync::OnceLock::new(),
+            min_refresh,
+            cache: RwLock::new(None),
+            refresh: Mutex::new(()),
+        }
     }
 
     /// The source.
@@ -167,7 +174,10 @@ impl KeyStore {
                 Ok((parse_keys(&body)?, None))
             }
             KeySource::Url(url) => {
-                let res = self.http.get(url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+                let http = self.http.get_or_init(|| {
+                    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default()
+                });
+                let res = http.get(url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
                 if !res.status().is_success() {
                     return Err(format!("GET {url}: HTTP {}", res.status()));
                 }

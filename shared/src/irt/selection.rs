@@ -100,3 +100,105 @@ pub fn assemble<'a, R: Rng + ?Sized>(
     }
     chosen
 }
+
+/// Pure maximum-information selection (Lord, 1980) over a fixed set of items: the item with
+/// the largest Fisher information at θ. This is [`assemble`]'s item choice without the topic
+/// mix and with a randomesque set of one, for simulation studies that compare the engine with a
+/// plain maximum-information CAT (`jeevibe simulate`).
+///
+/// Built once per item set: each item's information peak, reached at
+/// θ* = b + ln((1 + √(1 + 8c)) / 2) / a (Birnbaum, 1968, in Lord & Novick, *Statistical
+/// Theories of Mental Test Scores*, ch. 20), bounds its information at every θ; the items are
+/// kept in decreasing order of that bound, so a selection stops as soon as no remaining item
+/// can beat the best found (exact, not an approximation).
+#[derive(Debug, Clone)]
+pub struct InformationIndex<'a> {
+    /// `(item, its peak information)`, peak descending.
+    items: Vec<(&'a Question, f64)>,
+}
+
+impl<'a> InformationIndex<'a> {
+    /// Indexes `items` (any order; ties in the bound keep the given order).
+    pub fn new(items: &[&'a Question]) -> Self {
+        let mut items: Vec<(&'a Question, f64)> = items
+            .iter()
+            .map(|q| {
+                let p = &q.irt;
+                let peak = p.b + ((1.0 + (1.0 + 8.0 * p.c).sqrt()) / 2.0).ln() / p.a;
+                (*q, fisher_information(peak, p))
+            })
+            .collect();
+        items.sort_by(|x, y| y.1.total_cmp(&x.1));
+        Self { items }
+    }
+
+    /// Number of indexed items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when no item is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The item with the most information at `theta` among those for which `skip` is false
+    /// (asked only of an item that would lead); `None` when every item is skipped. Of items
+    /// with equal information the one earlier in the index wins.
+    pub fn most_informative(&self, theta: f64, skip: impl Fn(&Question) -> bool) -> Option<&'a Question> {
+        let mut best: Option<(&'a Question, f64)> = None;
+        for (q, peak) in &self.items {
+            if let Some((_, b)) = best
+                && *peak * (1.0 + 1e-12) < b
+            {
+                break;
+            }
+            let info = fisher_information(theta, &q.irt);
+            if best.is_none_or(|(_, b)| info > b) && !skip(q) {
+                best = Some((q, info));
+            }
+        }
+        best.map(|(q, _)| q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_finds_the_same_information_as_a_full_scan() {
+        let bank = crate::bank::synthetic::generate(3000, 11);
+        let items: Vec<&Question> = bank.iter().collect();
+        let index = InformationIndex::new(&items);
+        assert_eq!(index.len(), 3000);
+        let used: Vec<&str> = bank.iter().step_by(7).map(|q| q.id.as_str()).collect();
+        for step in 0..=80 {
+            let theta = -4.0 + 0.1 * f64::from(step);
+            let skip = |q: &Question| used.contains(&q.id.as_str());
+            let best = index.most_informative(theta, skip).expect("items left");
+            let scan = items
+                .iter()
+                .filter(|q| !skip(q))
+                .map(|q| fisher_information(theta, &q.irt))
+                .fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(fisher_information(theta, &best.irt), scan, "theta {theta}");
+            assert!(!skip(best));
+        }
+        assert!(index.most_informative(0.0, |_| true).is_none());
+        assert!(InformationIndex::new(&[]).most_informative(0.0, |_| false).is_none());
+    }
+
+    #[test]
+    fn the_bound_is_each_items_peak() {
+        // Every item type of the synthetic bank (c = 0, 0.1, 0.25).
+        let two = crate::bank::synthetic::generate(200, 3);
+        for q in &two {
+            let peak = InformationIndex::new(&[q]).items[0].1;
+            for step in 0..=160 {
+                let theta = -4.0 + 0.05 * f64::from(step);
+                assert!(fisher_information(theta, &q.irt) <= peak * (1.0 + 1e-12), "{:?} at {theta}", q.irt);
+            }
+        }
+    }
+}

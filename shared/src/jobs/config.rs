@@ -122,6 +122,8 @@ impl JobsConfig {
     /// Pub/Sub jobs run wherever their consumer is ([`handle_sqs_event`](super::handle_sqs_event),
     /// [`handle_pubsub_push`](super::handle_pubsub_push)). `get` is read for
     /// `PUBSUB_EMULATOR_HOST`; the AWS client reads the default AWS configuration chain.
+    /// `http` is called only for Pub/Sub: building an HTTP client loads the platform's TLS
+    /// roots, which an instance that does not publish should not pay for at start.
     ///
     /// # Errors
     /// [`JobError::BadMessage`](super::JobError::BadMessage) for a malformed topic (which
@@ -129,7 +131,7 @@ impl JobsConfig {
     pub async fn build(
         &self,
         handler: Arc<dyn JobHandler>,
-        http: reqwest::Client,
+        http: impl FnOnce() -> reqwest::Client,
         get: &impl Fn(&str) -> Option<String>,
     ) -> Result<Arc<dyn JobQueue>, super::JobError> {
         Ok(match &self.queue {
@@ -138,7 +140,7 @@ impl JobsConfig {
                 InProcessOptions { workers: self.workers, ..InProcessOptions::default() },
             )),
             JobQueueConfig::Sqs { queue_url } => Arc::new(SqsQueue::from_default_config(queue_url.clone()).await),
-            JobQueueConfig::PubSub { topic } => Arc::new(PubSubQueue::from_lookup(http, topic, get)?),
+            JobQueueConfig::PubSub { topic } => Arc::new(PubSubQueue::from_lookup(http(), topic, get)?),
             JobQueueConfig::Disabled => Arc::new(super::disabled::DisabledQueue),
         })
     }

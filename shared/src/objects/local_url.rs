@@ -27,13 +27,17 @@ impl LocalUrlSigner {
         Self { key: hmac::Key::new(hmac::HMAC_SHA256, secret) }
     }
 
-    /// A signer with 32 random bytes from the system CSPRNG.
+    /// A signer with 32 random bytes from the operating system's CSPRNG (`getrandom(2)`
+    /// through `rand::rngs::OsRng`). Not from `aws_lc_rs::rand`: the first use of AWS-LC's
+    /// generator seeds it with CPU jitter entropy, which took most of an instance's start
+    /// (docs/benchmarks.md, "Cold start"); this secret is made at every start.
     ///
     /// # Errors
     /// The system random source failed.
     pub fn random() -> Result<Self, String> {
+        use rand::TryRngCore;
         let mut secret = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut secret).map_err(|_| "the system random source failed".to_owned())?;
+        rand::rngs::OsRng.try_fill_bytes(&mut secret).map_err(|e| format!("the system random source failed: {e}"))?;
         Ok(Self::new(&secret))
     }
 

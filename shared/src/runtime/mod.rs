@@ -145,7 +145,7 @@ pub async fn start_with_state(
     crate::telemetry::init(config.log_format);
     let state = crate::startup::build_state(&config).await?;
     if let Some(seed) = &config.seed_file
-        && let Some(n) = crate::startup::seed_if_empty(state.store.as_ref(), seed).await?
+        && let Some(n) = crate::startup::seed_if_empty_isolated(state.store.clone(), seed.clone()).await?
     {
         tracing::info!(questions = n, file = %seed.display(), "seeded question bank");
     }
