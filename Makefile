@@ -51,7 +51,7 @@ bench: bench-criterion bench-icount bench-load
 bench-criterion:
 	$(CARGO) bench -p shared --bench quiz_assembly
 	$(CARGO) bench -p quiz-generate --bench generate_endpoint
-	python3 benches/criterion_summary.py
+	python3 benches/criterion_summary.py $${CARGO_TARGET_DIR:-target}/criterion
 
 ## bench-icount: instruction counts under valgrind (gungraun): assembly, grading, θ update, one generate call
 bench-icount:

@@ -44,7 +44,7 @@ def main(db, tokens_lua, out):
             uid = path.split("/")[1]
             token = tokens[int(uid.split("-")[1]) - 1]
             answers = [
-                {"question_id": i["question_id"], "answer": ANSWER[i["kind"]], "seconds": 30} for i in quiz["items"]
+                {"question_id": i["question_id"], "answer": ANSWER[i["type"]], "seconds": 30} for i in quiz["items"]
             ]
             body = json.dumps({"answers": answers}, separators=(",", ":"))
             quiz_id = path.rsplit("/", 1)[1]

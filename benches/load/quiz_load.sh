@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Load test of the all-in-one server (release build) on loopback, for docs/benchmarks.md.
 # An 8,000-question synthetic bank on SQLite; 64 Ultra users (no quota refusals) request
-# 10-question quizzes through wrk for DURATION seconds; then each of the open quizzes that run
-# created is completed once (POST /v1/quizzes/{id}/complete, every item answered); then
-# GET /v1/me/progress. Prints wrk's latency distribution, the server's resident memory
+# 10-question quizzes through wrk for DURATION seconds; then GET /v1/me/progress; then each of
+# the open quizzes the first run created is completed once (POST /v1/quizzes/{id}/complete,
+# every item answered). Prints wrk's latency distribution, the server's resident memory
 # (VmRSS / VmHWM) and, last, one line per endpoint: requests/s and its ratio to progress's.
 #   benches/load/quiz_load.sh            (needs: wrk, python3, a release build:
 #                                         CARGO_TARGET_DIR=/work/bench-target cargo build --release -p all-in-one)
@@ -93,13 +93,15 @@ run() {
   if [ -n "$perf_pid" ]; then wait "$perf_pid" || true; fi
 }
 
+# Progress runs before the completions, on the same users as before this load run had
+# completions (their profiles would otherwise grow to 240 topics and slow it down).
 echo "== POST /v1/quizzes (size 10), $CONNECTIONS connections, ${DURATION}s"
 run generate "$DIR/generate.lua" "http://127.0.0.1:$PORT/v1/quizzes"
+echo "== GET /v1/me/progress, $CONNECTIONS connections, ${DURATION}s"
+run progress "$DIR/progress.lua" "http://127.0.0.1:$PORT/v1/me/progress"
 python3 benches/load/open_quizzes.py "$DIR/jeevibe.db" "$DIR/tokens.lua" "$DIR/complete_requests.lua"
 echo "== POST /v1/quizzes/{id}/complete (10 answers), $CONNECTIONS connections, ${DURATION}s"
 run complete "$DIR/complete.lua" "http://127.0.0.1:$PORT"
-echo "== GET /v1/me/progress, $CONNECTIONS connections, ${DURATION}s"
-run progress "$DIR/progress.lua" "http://127.0.0.1:$PORT/v1/me/progress"
 echo "memory after load: $(rss)"
 rps() { awk '/^Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt"; }
 p99() { awk '$1 == "99%" {print $2}' "$OUT/wrk-$1.txt"; }
@@ -107,3 +109,10 @@ echo "== summary (one run; ratio = requests/s over progress's requests/s)"
 for e in generate complete progress; do
   printf '%-9s %10s req/s  p99 %8s  ratio %s\n' "$e" "$(rps $e)" "$(p99 $e)" "$(awk -v a="$(rps $e)" -v b="$(rps progress)" 'BEGIN {printf "%.3f", a / b}')"
 done
+if [ "${PERF:-0}" = 1 ]; then
+  for e in generate complete progress; do
+    echo "== top five frames (self time), $e"
+    perf report -i "$OUT/perf-$e.data" --no-children --sort symbol --stdio 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -5 | sed -E 's/ +- +- *$//; s/ +$//' | cut -c1-160
+  done
+fi
