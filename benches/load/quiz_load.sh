@@ -113,6 +113,6 @@ if [ "${PERF:-0}" = 1 ]; then
   for e in generate complete progress; do
     echo "== top five frames (self time), $e"
     perf report -i "$OUT/perf-$e.data" --no-children --sort symbol --stdio 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -5 | sed -E 's/ +- +- *$//; s/ +$//' | cut -c1-160
+      grep -E '^ +[0-9.]+%' | head -5 | sed -E 's/ +- +- *$//; s/ +$//' | cut -c1-160 || true
   done
 fi
