@@ -6,7 +6,7 @@ TIER ?= free
 PORT ?= 8080
 DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
-.PHONY: dev build token test test-rust lint fmt bench bench-catsim bench-cold-start import lambda-watch fake-ai sweep snapshot openapi contract-test clean
+.PHONY: dev build token test test-rust lint fmt bench bench-criterion bench-icount bench-load bench-catsim bench-cold-start import lambda-watch fake-ai sweep snapshot openapi contract-test clean
 
 ## dev: build and start the all-in-one server on :$(PORT) (SQLite in .dev/, sample bank, local signing key)
 dev: build-local
@@ -44,13 +44,24 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: criterion benchmarks (quiz assembly and the whole endpoint over an 8,000-question bank),
+## bench: every table of docs/benchmarks.md: criterion wall time, instruction counts, the load run,
 ## the engine against catsim, and cold start / memory / binary sizes beside Node
-bench:
+bench: bench-criterion bench-icount bench-load bench-catsim bench-cold-start
+
+## bench-criterion: criterion benchmarks (quiz assembly and the whole endpoint over an 8,000-question bank)
+bench-criterion:
 	$(CARGO) bench -p shared --bench quiz_assembly
 	$(CARGO) bench -p quiz-generate --bench generate_endpoint
-	python3 benches/criterion_summary.py
-	$(MAKE) --no-print-directory bench-catsim bench-cold-start
+	python3 benches/criterion_summary.py $${CARGO_TARGET_DIR:-target}/criterion
+
+## bench-icount: instruction counts under valgrind (gungraun): assembly, grading, θ update, one generate call
+bench-icount:
+	benches/icount.sh
+
+## bench-load: release server (symbols kept for perf) on SQLite under wrk: generate, complete, progress (PERF=1: perf profiles)
+bench-load:
+	$(CARGO) rustc --release -p all-in-one --bin jeevibe -- -C strip=none
+	benches/load/quiz_load.sh
 
 RELEASE_DIR = $(or $(CARGO_TARGET_DIR),target)/release
 

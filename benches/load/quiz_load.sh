@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Load test of the all-in-one server (release build) on loopback, for docs/benchmarks.md.
 # An 8,000-question synthetic bank on SQLite; 64 Ultra users (no quota refusals) request
-# 10-question quizzes through wrk for DURATION seconds; then GET /v1/me/progress.
-# Prints wrk's latency distribution and the server's resident memory (VmRSS / VmHWM).
-#   benches/load/quiz_load.sh            (needs: wrk, a release build: cargo build --release -p all-in-one)
+# 10-question quizzes through wrk for DURATION seconds; then GET /v1/me/progress; then each of
+# the open quizzes the first run created is completed once (POST /v1/quizzes/{id}/complete,
+# every item answered). Prints wrk's latency distribution, the server's resident memory
+# (VmRSS / VmHWM) and, last, one line per endpoint: requests/s and its ratio to progress's.
+#   benches/load/quiz_load.sh            (needs: wrk, python3, a release build:
+#                                         CARGO_TARGET_DIR=/work/bench-target cargo build --release -p all-in-one)
+# PERF=1 also records the server with `perf record -g` during each run (perf-<endpoint>.data in
+# OUT, default the temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=${BIN:-target/release/jeevibe}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/jeevibe}
 PORT=${PORT:-18080}
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-16}
 DIR=$(mktemp -d)
+OUT=${OUT:-$DIR}
 trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 
 "$BIN" gen-bank --count 8000 --seed 42 --out "$DIR/bank.jsonl"
@@ -46,8 +52,67 @@ end
 LUA
 sed 's/wrk.method = "POST"/wrk.method = "GET"/; s/^wrk.body.*$//' "$DIR/generate.lua" > "$DIR/progress.lua"
 
+# Completion: each wrk thread takes every other open quiz, each once; `exhausted` counts
+# requests sent after a thread ran out (those replay a completed quiz and must stay 0).
+cat > "$DIR/complete.lua" <<LUA
+local all = dofile("$DIR/complete_requests.lua")
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  mine, next_i, exhausted = {}, 1, 0
+  for i = id + 1, #all, 2 do table.insert(mine, all[i]) end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+request = function()
+  local r = mine[next_i]
+  if r == nil then exhausted = exhausted + 1; r = mine[#mine] else next_i = next_i + 1 end
+  wrk.headers["Authorization"] = "Bearer " .. r[2]
+  return wrk.format(nil, r[1], nil, r[3])
+end
+done = function(summary, latency, requests)
+  local ex = 0
+  for _, t in ipairs(threads) do ex = ex + t:get("exhausted") end
+  io.write(string.format("non-2xx or errors: %d\nexhausted (replays): %d\n", summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, ex))
+end
+LUA
+
+# run NAME LUA URL: one wrk run (with perf record when PERF=1); keeps wrk's output in OUT.
+run() {
+  local name=$1 lua=$2 url=$3 perf_pid=
+  if [ "${PERF:-0}" = 1 ]; then
+    perf record -F 999 -g -p "$PID" -o "$OUT/perf-$name.data" -- sleep "$DURATION" 2>/dev/null &
+    perf_pid=$!
+  fi
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" "$url" | tee "$OUT/wrk-$name.txt"
+  if [ -n "$perf_pid" ]; then wait "$perf_pid" || true; fi
+}
+
+# Progress runs before the completions, on the same users as before this load run had
+# completions (their profiles would otherwise grow to 240 topics and slow it down).
 echo "== POST /v1/quizzes (size 10), $CONNECTIONS connections, ${DURATION}s"
-wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DIR/generate.lua" "http://127.0.0.1:$PORT/v1/quizzes"
+run generate "$DIR/generate.lua" "http://127.0.0.1:$PORT/v1/quizzes"
 echo "== GET /v1/me/progress, $CONNECTIONS connections, ${DURATION}s"
-wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DIR/progress.lua" "http://127.0.0.1:$PORT/v1/me/progress"
+run progress "$DIR/progress.lua" "http://127.0.0.1:$PORT/v1/me/progress"
+python3 benches/load/open_quizzes.py "$DIR/jeevibe.db" "$DIR/tokens.lua" "$DIR/complete_requests.lua"
+echo "== POST /v1/quizzes/{id}/complete (10 answers), $CONNECTIONS connections, ${DURATION}s"
+run complete "$DIR/complete.lua" "http://127.0.0.1:$PORT"
 echo "memory after load: $(rss)"
+rps() { awk '/^Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt"; }
+p99() { awk '$1 == "99%" {print $2}' "$OUT/wrk-$1.txt"; }
+echo "== summary (one run; ratio = requests/s over progress's requests/s)"
+for e in generate complete progress; do
+  printf '%-9s %10s req/s  p99 %8s  ratio %s\n' "$e" "$(rps $e)" "$(p99 $e)" "$(awk -v a="$(rps $e)" -v b="$(rps progress)" 'BEGIN {printf "%.3f", a / b}')"
+done
+if [ "${PERF:-0}" = 1 ]; then
+  for e in generate complete progress; do
+    echo "== top five frames (self time), $e"
+    perf report -i "$OUT/perf-$e.data" --no-children --sort symbol --stdio 2>/dev/null |
+      grep -E '^ +[0-9.]+%' | head -5 | sed -E 's/ +- +- *$//; s/ +$//' | cut -c1-160 || true
+  done
+fi

@@ -1,8 +1,9 @@
 //! One conformance suite for every [`DocumentStore`] backend.
 //!
 //! Each scenario in [`suite`] is an async fn taking a store and a unique root collection id;
-//! [`conformance!`] instantiates every scenario twice: in `sqlite` (an in-memory
-//! `SqliteStore`, always run) and in `firestore` (run against the emulator named by
+//! [`conformance!`] instantiates every scenario three times: in `sqlite` (an in-memory
+//! `SqliteStore`, always run), in `sqlite_file` (a WAL file, read through the pool of read
+//! connections, always run) and in `firestore` (run against the emulator named by
 //! `FIRESTORE_EMULATOR_HOST`; without it each test prints
 //! `skipped: FIRESTORE_EMULATOR_HOST not set` and passes).
 //!
@@ -19,6 +20,12 @@ const EMULATOR_PROJECT: &str = "jeevibe-test";
 
 fn sqlite_store() -> Store {
     Arc::new(SqliteStore::in_memory().expect("in-memory sqlite"))
+}
+
+/// A store on a new SQLite file (reads go through its read connections, not the writer).
+fn sqlite_file_store() -> Store {
+    let dir = std::env::temp_dir().join(format!("jeevibe-conformance-{}", uuid::Uuid::new_v4().simple()));
+    Arc::new(SqliteStore::open(&dir.join("store.db")).expect("sqlite file"))
 }
 
 async fn firestore_store() -> Option<Store> {
@@ -722,6 +729,15 @@ macro_rules! conformance {
             )*
         }
 
+        mod sqlite_file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::suite::$name(super::sqlite_file_store(), &super::unique_root(stringify!($name))).await;
+                }
+            )*
+        }
+
         mod firestore {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -754,3 +770,35 @@ conformance!(
     unicode,
     metering,
 );
+
+/// SQLite's optimistic transactions (both flavours): an open transaction holds no lock, so
+/// another transaction on other documents commits meanwhile; a transaction whose read document
+/// changed before its commit gets ABORTED and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_transactions_are_optimistic() {
+    use shared::store::{StoreError, Write};
+    for store in [sqlite_store(), sqlite_file_store()] {
+        let root = unique_root("optimistic");
+        let (a, b) = (doc(&root, "a"), doc(&root, "b"));
+        store.commit(vec![Write::set(a.clone(), fields([("n", int(0))]))]).await.unwrap();
+        let mut slow = store.begin().await.unwrap();
+        assert_eq!(slow.get(&a).await.unwrap().unwrap().fields["n"], int(0));
+        // Not blocked by the open transaction: another user's read-modify-write commits.
+        let mut other = tokio::time::timeout(std::time::Duration::from_secs(2), store.begin()).await.unwrap().unwrap();
+        assert!(other.get(&b).await.unwrap().is_none());
+        other.commit(vec![Write::set(b.clone(), fields([("n", int(7))]))]).await.unwrap();
+        // A plain write moves `a` under the open transaction: its commit must abort.
+        store.commit(vec![Write::set(a.clone(), fields([("n", int(5))]))]).await.unwrap();
+        let err = slow.commit(vec![Write::set(a.clone(), fields([("n", int(1))]))]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Aborted), "{err:?}");
+        assert_eq!(store.get(&a, None).await.unwrap().unwrap().fields["n"], int(5));
+        assert_eq!(store.get(&b, None).await.unwrap().unwrap().fields["n"], int(7));
+        // A document deleted and created again is a change too.
+        let mut stale = store.begin().await.unwrap();
+        stale.get(&b).await.unwrap();
+        store.commit(vec![Write::delete(b.clone())]).await.unwrap();
+        store.commit(vec![Write::set(b.clone(), fields([("n", int(7))]))]).await.unwrap();
+        let err = stale.commit(vec![Write::set(b.clone(), fields([("n", int(8))]))]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Aborted), "{err:?}");
+    }
+}

@@ -28,8 +28,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde_json::json;
+use shared::bank::QuestionBank;
 use shared::domain::{Question, TopicKey};
-use shared::irt::selection::{InformationIndex, TopicPool, assemble};
+use shared::irt::selection::{InformationIndex, RecentlySeen, assemble};
 use shared::irt::{Ability, ItemResponse, p_correct};
 
 /// Items per quiz in the `full-quizzes` method (the API's default quiz size).
@@ -119,13 +120,11 @@ pub fn run(bank: &[Question], people: &[Examinee], lengths: &[usize], method: Me
     let all: Vec<&Question> = bank.iter().collect();
     // Built once per bank, outside the timed selections, as catsim's `ItemBank` precomputes.
     let index = InformationIndex::new(&all);
-    let mut by_topic: HashMap<&TopicKey, Vec<&Question>> = HashMap::new();
-    for q in bank {
-        by_topic.entry(&q.topic_key).or_default().push(q);
-    }
-    let mut topics: Vec<&TopicKey> = by_topic.keys().copied().collect();
-    topics.sort();
-    let pools: Vec<TopicPool<'_>> = topics.iter().map(|t| TopicPool { topic: t, items: by_topic[t].clone() }).collect();
+    // The engine's own index of the bank (topic pools, information rankings), as the server
+    // builds it once per bank version.
+    let indexed = QuestionBank::new(bank.to_vec(), "simulate");
+    let pools = indexed.pools(None, None);
+    let topics: Vec<&TopicKey> = pools.iter().map(|p| p.topic).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut selecting = std::time::Duration::ZERO;
     let mut selections = 0usize;
@@ -156,8 +155,7 @@ pub fn run(bank: &[Question], people: &[Examinee], lengths: &[usize], method: Me
                     // built outside the timed call.
                     let abilities: HashMap<TopicKey, Ability> =
                         topics.iter().map(|t| ((*t).clone(), estimate)).collect();
-                    let recent: HashMap<&str, usize> =
-                        given.iter().enumerate().map(|(i, q)| (q.id.as_str(), i + 1)).collect();
+                    let recent: RecentlySeen = given.iter().enumerate().map(|(i, q)| (q.id.as_str(), i + 1)).collect();
                     let started = Instant::now();
                     let picks = assemble(&pools, &abilities, &recent, batch, &mut rng);
                     selecting += started.elapsed();

@@ -1,26 +1,25 @@
 //! An immutable, indexed copy of the bank held in memory by each instance: questions by id and
-//! grouped by topic, so assembling a quiz touches no store.
+//! grouped by topic, with the selection index precomputed, so assembling a quiz touches no
+//! store and recomputes nothing that does not depend on the student.
 
 use std::collections::HashMap;
 
 use crate::domain::{Question, QuestionId, Subject, TopicKey, topic::slug};
-use crate::irt::selection::TopicPool;
+use crate::irt::selection::{Pools, SelectionIndex};
 
-/// One topic's items.
+/// One topic's filter attributes.
 #[derive(Debug)]
 struct TopicEntry {
-    key: TopicKey,
     subject: Subject,
     chapter_slug: String,
-    items: Vec<usize>,
 }
 
 /// The indexed bank.
 #[derive(Debug, Default)]
 pub struct QuestionBank {
     questions: Vec<Question>,
-    by_id: HashMap<QuestionId, usize>,
     topics: Vec<TopicEntry>,
+    selection: SelectionIndex,
     version: String,
 }
 
@@ -29,22 +28,19 @@ impl QuestionBank {
     pub fn new(mut questions: Vec<Question>, version: impl Into<String>) -> Self {
         questions.sort_by(|a, b| a.id.cmp(&b.id));
         questions.dedup_by(|a, b| a.id == b.id);
-        let by_id = questions.iter().enumerate().map(|(i, q)| (q.id.clone(), i)).collect();
         let mut topic_index: HashMap<TopicKey, usize> = HashMap::new();
         let mut topics: Vec<TopicEntry> = Vec::new();
+        let mut members: Vec<(TopicKey, Vec<u32>)> = Vec::new();
         for (i, q) in questions.iter().enumerate() {
             let t = *topic_index.entry(q.topic_key.clone()).or_insert_with(|| {
-                topics.push(TopicEntry {
-                    key: q.topic_key.clone(),
-                    subject: q.subject,
-                    chapter_slug: slug(&q.chapter),
-                    items: Vec::new(),
-                });
+                topics.push(TopicEntry { subject: q.subject, chapter_slug: slug(&q.chapter) });
+                members.push((q.topic_key.clone(), Vec::new()));
                 topics.len() - 1
             });
-            topics[t].items.push(i);
+            members[t].1.push(i as u32);
         }
-        Self { questions, by_id, topics, version: version.into() }
+        let selection = SelectionIndex::new(&questions, members);
+        Self { questions, topics, selection, version: version.into() }
     }
 
     /// Number of questions.
@@ -64,7 +60,7 @@ impl QuestionBank {
 
     /// A question by id.
     pub fn get(&self, id: &QuestionId) -> Option<&Question> {
-        self.by_id.get(id).map(|&i| &self.questions[i])
+        self.selection.position(id.as_str()).map(|i| &self.questions[i])
     }
 
     /// All questions.
@@ -72,15 +68,18 @@ impl QuestionBank {
         &self.questions
     }
 
-    /// Topic pools matching the filters. `chapter` matches by slug, so `"Laws of Motion"` and
-    /// `"laws-of-motion"` are the same chapter.
-    pub fn pools(&self, subject: Option<Subject>, chapter: Option<&str>) -> Vec<TopicPool<'_>> {
+    /// Topic pools matching the filters, in the bank's topic order. `chapter` matches by slug,
+    /// so `"Laws of Motion"` and `"laws-of-motion"` are the same chapter.
+    pub fn pools(&self, subject: Option<Subject>, chapter: Option<&str>) -> Pools<'_> {
         let chapter = chapter.map(slug);
-        self.topics
+        let pools = self
+            .topics
             .iter()
-            .filter(|t| subject.is_none_or(|s| s == t.subject))
-            .filter(|t| chapter.as_ref().is_none_or(|c| *c == t.chapter_slug))
-            .map(|t| TopicPool { topic: &t.key, items: t.items.iter().map(|&i| &self.questions[i]).collect() })
-            .collect()
+            .enumerate()
+            .filter(|(_, t)| subject.is_none_or(|s| s == t.subject))
+            .filter(|(_, t)| chapter.as_ref().is_none_or(|c| *c == t.chapter_slug))
+            .map(|(i, _)| self.selection.pool(&self.questions, i))
+            .collect();
+        Pools::new(&self.selection, &self.questions, pools)
     }
 }

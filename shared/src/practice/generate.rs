@@ -14,7 +14,7 @@ use super::error::PracticeError;
 use crate::bank::QuestionBank;
 use crate::domain::{IstDay, Question, QuizId, Subject, Tier, TopicKey, UserId};
 use crate::irt::Ability;
-use crate::irt::selection::{RecentlySeen, TopicPool, assemble};
+use crate::irt::selection::{Pools, RecentlySeen, assemble};
 use crate::quota::{self, Decision};
 use crate::records::{QuizDoc, QuizItem, QuizStatus, UserDoc};
 use crate::store::{DocumentStore, Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
@@ -107,7 +107,7 @@ pub fn pools_for<'b>(
     bank: &'b QuestionBank,
     subject: Option<Subject>,
     chapter: Option<&str>,
-) -> Result<Vec<TopicPool<'b>>, PracticeError> {
+) -> Result<Pools<'b>, PracticeError> {
     if bank.is_empty() {
         return Err(PracticeError::BankEmpty);
     }
@@ -120,7 +120,7 @@ pub fn pools_for<'b>(
 
 /// Chooses up to `size` adaptive questions from `pools` for `user` (weak topics first, recent
 /// questions avoided), through [`crate::irt::selection::assemble`].
-pub fn choose<'b>(pools: &[TopicPool<'b>], user: &UserDoc, size: usize) -> Vec<&'b Question> {
+pub fn choose<'b>(pools: &Pools<'b>, user: &UserDoc, size: usize) -> Vec<&'b Question> {
     let abilities: HashMap<TopicKey, Ability> =
         user.abilities.iter().map(|(k, v)| (TopicKey::from_stored(k.clone()), v.ability())).collect();
     let recent: RecentlySeen = user.recent.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();

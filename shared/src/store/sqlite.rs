@@ -3,10 +3,15 @@
 //! REST JSON. Queries load the collection's rows (indexed by parent path) and evaluate filters
 //! and order in memory with [`Query::evaluate`], so results match Firestore's semantics.
 //!
-//! Concurrency: write transactions are serialized by an in-process async lock (SQLite has one
-//! writer anyway), and every commit also checks, inside `BEGIN IMMEDIATE`, that the documents
-//! the transaction read still have the version it saw, so two processes sharing one file
-//! cannot lose an update either: the loser gets [`StoreError::Aborted`].
+//! Concurrency is optimistic, as on Firestore: reads take no store-wide lock (a file database
+//! reads through a pool of connections, each read a WAL snapshot, concurrent with the writer),
+//! a transaction records the version of every document it read, and its commit checks those
+//! versions inside a short critical section (the one writer connection, `BEGIN IMMEDIATE`).
+//! When a document changed since it was read, the commit fails with [`StoreError::Aborted`]
+//! and the caller's [`super::TransactionRetry`] loop runs the transaction again. Nothing is held
+//! between `begin` and `commit`, so the work a caller does between its reads and its commit
+//! (assembling a quiz) runs in parallel with other users' transactions. The version check runs
+//! in SQLite, so two processes sharing one file cannot lose an update either.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use tokio::sync::OwnedMutexGuard;
 
 use super::metering::{record_commit, record_query, record_reads};
 use super::value::{Fields, Value, remove_path, set_path};
@@ -34,12 +38,53 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_by_parent ON documents(parent);
 ";
 
+/// Idle read connections kept open for a file database; more are opened under load and
+/// closed when returned to a full pool.
+const MAX_IDLE_READERS: usize = 8;
+
 /// SQLite implementation of [`DocumentStore`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    txn_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The one writer; every commit's version check and writes run under its mutex.
+    writer: Arc<Mutex<Connection>>,
+    /// Read connections of a file database (`None` for an in-memory one, which is private to
+    /// its connection: there reads go through the writer, one statement at a time).
+    readers: Option<Arc<ReaderPool>>,
     last_commit: Arc<AtomicI64>,
+}
+
+/// Checked-out read connections of a file database.
+struct ReaderPool {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    fn open(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path).map_err(sql_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql_err)?;
+        conn.pragma_update(None, "query_only", true).map_err(sql_err)?;
+        Ok(conn)
+    }
+
+    /// Runs `f` on an idle connection (or a new one), then returns it to the pool.
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let taken = self.idle.lock().map_err(|_| poisoned())?.pop();
+        let mut conn = match taken {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        let out = f(&mut conn);
+        let mut idle = self.idle.lock().map_err(|_| poisoned())?;
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Unavailable("sqlite connection poisoned".into())
 }
 
 struct Row {
@@ -132,9 +177,12 @@ fn apply_commit(
                 .map_err(sql_err)?;
             continue;
         }
+        // A new version is above the old one (another process sharing the file sees a change)
+        // and, for a document created anew, the commit time: unique within the process, so a
+        // reader of a deleted document cannot mistake its re-creation for the original.
         let (mut fields, create_time, version) = match existing {
-            Some(r) => (r.fields, r.create_time, r.version),
-            None => (Fields::new(), now, 0),
+            Some(r) => (r.fields, r.create_time, (r.version + 1).max(now)),
+            None => (Fields::new(), now, now),
         };
         match &w.kind {
             WriteKind::Set(new) => fields = new.clone(),
@@ -166,7 +214,7 @@ fn apply_commit(
                  update_time = excluded.update_time, version = excluded.version",
         )
         .map_err(sql_err)?
-        .execute(params![w.path.as_str(), w.path.parent().as_str(), json, create_time, now, version + 1])
+        .execute(params![w.path.as_str(), w.path.parent().as_str(), json, create_time, now, version])
         .map_err(sql_err)?;
     }
     tx.commit().map_err(sql_err)
@@ -185,7 +233,8 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql_err)?;
-        Self::init(conn)
+        let readers = ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
+        Self::init(conn, Some(Arc::new(readers)))
     }
 
     /// A private in-memory database (tests).
@@ -193,37 +242,52 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`] if SQLite cannot allocate it.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory().map_err(sql_err)?)
+        Self::init(Connection::open_in_memory().map_err(sql_err)?, None)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection, readers: Option<Arc<ReaderPool>>) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            txn_lock: Arc::new(tokio::sync::Mutex::new(())),
-            last_commit: Arc::new(AtomicI64::new(0)),
-        })
+        Ok(Self { writer: Arc::new(Mutex::new(conn)), readers, last_commit: Arc::new(AtomicI64::new(0)) })
     }
 
-    async fn with_conn<T: Send + 'static>(
+    /// Runs `f` on the writer connection (the commit's critical section) off the async runtime.
+    async fn with_writer<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
+        let conn = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| StoreError::Unavailable("sqlite connection poisoned".into()))?;
+            let mut guard = conn.lock().map_err(|_| poisoned())?;
             f(&mut guard)
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
     }
 
+    /// Runs `f` on a read connection (the writer for an in-memory database), off the runtime.
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match &self.readers {
+            Some(pool) => {
+                let pool = pool.clone();
+                tokio::task::spawn_blocking(move || pool.with(f))
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
+            }
+            None => self.with_writer(f).await,
+        }
+    }
+
+    /// Reads `paths` from one snapshot (a read transaction), with each document's version.
     async fn read_many(&self, paths: Vec<DocPath>) -> Result<Vec<(Option<Document>, Option<i64>)>, StoreError> {
-        self.with_conn(move |conn| {
-            paths
+        self.with_reader(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(sql_err)?;
+            let docs = paths
                 .iter()
                 .map(|p| {
-                    Ok(match load(conn, p.as_str())? {
+                    Ok(match load(&tx, p.as_str())? {
                         Some(row) => {
                             let v = row.version;
                             (Some(to_document(p, row)), Some(v))
@@ -231,7 +295,9 @@ impl SqliteStore {
                         None => (None, None),
                     })
                 })
-                .collect()
+                .collect();
+            tx.finish().map_err(sql_err)?;
+            docs
         })
         .await
     }
@@ -255,7 +321,7 @@ impl DocumentStore for SqliteStore {
         query.validate()?;
         let parent = query.collection.as_str().to_owned();
         let candidates = self
-            .with_conn(move |conn| {
+            .with_reader(move |conn| {
                 let mut stmt = conn
                     .prepare_cached("SELECT path, fields, create_time, update_time FROM documents WHERE parent = ?1")
                     .map_err(sql_err)?;
@@ -283,15 +349,13 @@ impl DocumentStore for SqliteStore {
 
     async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_commit_size(&writes)?;
-        let _serial = self.txn_lock.lock().await;
         record_commit(&writes);
         let last = self.last_commit.clone();
-        self.with_conn(move |conn| apply_commit(conn, &writes, &[], &last)).await
+        self.with_writer(move |conn| apply_commit(conn, &writes, &[], &last)).await
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        let guard = self.txn_lock.clone().lock_owned().await;
-        Ok(Box::new(SqliteTransaction { store: self.clone(), reads: Vec::new(), _guard: guard }))
+        Ok(Box::new(SqliteTransaction { store: self.clone(), reads: Vec::new() }))
     }
 
     fn backend(&self) -> &'static str {
@@ -299,10 +363,10 @@ impl DocumentStore for SqliteStore {
     }
 }
 
+/// An optimistic transaction: the versions it read, checked at commit.
 struct SqliteTransaction {
     store: SqliteStore,
     reads: Vec<(String, Option<i64>)>,
-    _guard: OwnedMutexGuard<()>,
 }
 
 #[async_trait]
@@ -323,10 +387,8 @@ impl Transaction for SqliteTransaction {
     async fn commit(self: Box<Self>, writes: Vec<Write>) -> Result<(), StoreError> {
         check_commit_size(&writes)?;
         record_commit(&writes);
-        let SqliteTransaction { store, reads, _guard } = *self;
+        let SqliteTransaction { store, reads } = *self;
         let last = store.last_commit.clone();
-        let result = store.with_conn(move |conn| apply_commit(conn, &writes, &reads, &last)).await;
-        drop(_guard);
-        result
+        store.with_writer(move |conn| apply_commit(conn, &writes, &reads, &last)).await
     }
 }
