@@ -7,6 +7,9 @@
 #
 #   .ci/contract-test.sh                    # `make contract-test`
 #   CONTRACT_MAX_EXAMPLES=50 .ci/contract-test.sh
+#   CONTRACT_TIER=free CONTRACT_MAX_EXAMPLES=20 \
+#     CONTRACT_EXTRA_ARGS='--include-path-regex ^/v1/(me|offline-packs)' .ci/contract-test.sh
+#                                           # the Free views: basic progress, 403 tier_required
 #
 # The server: embedded SQLite in a temporary directory, the sample bank, the fake Gemini and
 # OpenAI servers (functions/all-in-one/examples/fake_providers.rs), the Pub/Sub push route
@@ -25,6 +28,7 @@ TOOLS="${JEEVIBE_TOOLS_DIR:-$HOME/.cache/jeevibe}"
 VENV="$TOOLS/contract-venv"
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-100}"
+TIER="${CONTRACT_TIER:-ultra}" # tier of the minted token: free | pro | ultra
 REPORT_DIR="${CONTRACT_REPORT_DIR:-${CARGO_TARGET_DIR:-target}/contract-report}"
 
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
@@ -75,7 +79,7 @@ healthy() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.a
 for _ in $(seq 1 300); do healthy && break; sleep 0.1; done
 healthy || { echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
-TOKEN=$("$BIN/jeevibe" mint-token --uid contract-user --tier ultra --ttl 3600 --keys-dir "$KEYS")
+TOKEN=$("$BIN/jeevibe" mint-token --uid contract-user --tier "$TIER" --ttl 3600 --keys-dir "$KEYS")
 
 t0=$(date +%s)
 set +e

@@ -14,7 +14,7 @@ use crate::records::UserDoc;
 pub const ACCOUNT_FIELDS: &[&str] = &[quota::USAGE_FIELD, "offline_pack"];
 
 /// One daily counter today.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CounterView {
     /// Units used today.
     pub used: i64,
@@ -25,11 +25,13 @@ pub struct CounterView {
 }
 
 /// Today's usage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UsageView {
-    /// The IST day counted.
+    /// The IST day counted (`YYYY-MM-DD`).
+    #[schema(value_type = String, format = Date)]
     pub day: IstDay,
     /// When every counter resets: the next IST midnight (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     pub resets_at: String,
     /// Seconds until then.
     pub resets_in_seconds: u64,
@@ -42,7 +44,7 @@ pub struct UsageView {
 }
 
 /// The offline pack last issued.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OfflinePackView {
     /// Pack id.
     pub id: String,
@@ -53,17 +55,19 @@ pub struct OfflinePackView {
     /// Items synced.
     pub applied: i64,
     /// Its expiry (RFC 3339).
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
 /// The body of `GET /v1/me`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
     /// Caller.
     pub uid: String,
     /// Tier from the token's `tier` claim.
     pub tier: Tier,
     /// The tier's entitlements.
+    #[schema(value_type = Entitlements)]
     pub entitlements: &'static Entitlements,
     /// Today's usage.
     pub usage: UsageView,

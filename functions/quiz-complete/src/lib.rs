@@ -17,7 +17,6 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -36,14 +35,14 @@ pub mod pack_results;
 
 pub use shared::practice::complete::{MAX_ANSWERS, MAX_SECONDS};
 
-pub use schema::{CompletionResult, GradedItem, Progress, Streak, SubjectProgress, TopicProgress};
+pub use schema::{
+    ChapterProgress, CompletionResult, GradedItem, PackSynced, Progress, Streak, SubjectProgress, SuggestedQuiz,
+    SyncedResult, TopicProgress, WeakTopic, WeekTrend,
+};
 
 /// The function's routes with their OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(complete))
-        .routes(routes!(progress))
-        .route("/v1/offline-packs/{id}/results", post(pack_results::sync_results))
+    OpenApiRouter::new().routes(routes!(complete)).routes(routes!(progress)).routes(routes!(pack_results::sync_results))
 }
 
 /// The function's routes (mergeable with other functions' routers).
@@ -170,7 +169,9 @@ pub async fn complete(
     tag = "practice",
     security(("firebase_id_token" = [])),
     responses(
-        (status = 200, description = "Abilities, totals and streak (`Cache-Status` when served from the instance's copy).", body = Progress),
+        (status = 200, description = "The basic view (Free: totals, accuracy, streak, per subject) or, for Pro and Ultra, the detailed one (`view: detailed`, plus topics, chapters, time per question, trend, weakest topics and a suggested quiz); `Cache-Status` when served from the instance's copy.", body = Progress, headers(
+            ("Cache-Status" = Option<String>, description = "`jeevibe; hit; detail=store-unavailable` (RFC 9211) when the store was down and the instance's copy (at most 5 minutes old) is served."),
+        )),
         shared::openapi::responses::AuthErrors,
     ),
 )]

@@ -19,10 +19,12 @@ use shared::practice::{self};
 use shared::problem::{ErrorCode, Problem, excerpt};
 
 /// Body of a sync.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"results": []}))]
 pub struct SyncRequest {
     /// Results, at most one per question.
+    #[schema(max_items = 50)]
     pub results: Vec<PackResult>,
 }
 
@@ -33,6 +35,24 @@ pub struct SyncRequest {
 /// 400 `invalid_pack_id`, 403 `pack_not_owned`, 404 `pack_not_found`, 410 `pack_expired`,
 /// 422 `item_not_in_pack` / `duplicate_answer` / `invalid_answer` / `invalid_request`, body
 /// errors (400/413/415), 401, 503.
+#[utoipa::path(
+    post,
+    path = "/v1/offline-packs/{pack_id}/results",
+    tag = "practice",
+    security(("firebase_id_token" = [])),
+    params(("pack_id" = String, Path, description = "Pack id, `pk_<12 hex>_<16 hex>` (the pack_id of `GET /v1/offline-packs`).")),
+    request_body(content = SyncRequest, description = "Results practised offline, each with the device time it was answered; a result already applied by an earlier sync changes nothing."),
+    responses(
+        (status = 200, description = "Every submitted result as graded and stored (`status`: applied now or already applied), with the θ changes of this sync.", body = crate::PackSynced),
+        (status = 400, description = "`invalid_pack_id` (path) or `malformed_body`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`pack_not_owned`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "`pack_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 410, description = "`pack_expired`: the pack expired before these results were applied.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`item_not_in_pack`, `duplicate_answer`, `invalid_answer`, `invalid_request` (more than 50 results, `seconds` out of range).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn sync_results(
     State(state): State<AppState>,
     user: AuthUser,

@@ -14,7 +14,6 @@ mod schema;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -32,14 +31,11 @@ pub mod offline_packs;
 
 pub use shared::practice::generate::{DEFAULT_SIZE, MAX_SIZE};
 
-pub use schema::{PracticeQuota, QuizCreated};
+pub use schema::{OfflinePack, PracticeQuota, QuizCreated};
 
 /// The function's routes with their OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(generate))
-        .route("/v1/me", get(me::me))
-        .route("/v1/offline-packs", get(offline_packs::download_pack))
+    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(me::me)).routes(routes!(offline_packs::download_pack))
 }
 
 /// The function's routes (mergeable with other functions' routers).

@@ -15,6 +15,16 @@ use shared::problem::Problem;
 ///
 /// # Errors
 /// 401 (auth); 503 `store_unavailable`.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "account",
+    security(("firebase_id_token" = [])),
+    responses(
+        (status = 200, description = "The caller's tier, entitlements, today's usage per counter and the offline pack last issued.", body = shared::account::Account),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     let doc = practice::read_profile(state.store.as_ref(), &user.uid, ACCOUNT_FIELDS).await?;
     Ok(Json(account(&user.uid, user.tier, &doc, state.clock.now())).into_response())

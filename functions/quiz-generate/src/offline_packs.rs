@@ -18,11 +18,13 @@ use shared::practice::{self, require_offline};
 use shared::problem::{ErrorCode, Problem};
 
 /// Query of `GET /v1/offline-packs`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PackQuery {
     /// Questions, 1–50 (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 50)]
     pub size: Option<i64>,
 }
 
@@ -31,6 +33,32 @@ pub struct PackQuery {
 /// # Errors
 /// 401 (auth), 403 `tier_required` (Free), 400 `invalid_request` (query string),
 /// 422 `invalid_request` (size), 503 `store_unavailable` / `question_bank_empty`.
+#[utoipa::path(
+    get,
+    path = "/v1/offline-packs",
+    tag = "practice",
+    security(("firebase_id_token" = [])),
+    params(
+        PackQuery,
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The `ETag` of the pack the app holds (RFC 9110 §13.1.2): `304` while it is still the current pack."),
+    ),
+    responses(
+        (status = 200, description = "The current pack (issued now or served again); answers withheld.", body = crate::OfflinePack, headers(
+            ("ETag" = String, description = "Strong entity tag of the pack (send back as `If-None-Match`)."),
+            ("Cache-Control" = String, description = "`private, no-cache` (RFC 9111 §5.2.2.4)."),
+        ), links(
+            ("SyncResults" = (operation_id = "sync_results", parameters(("pack_id" = "$response.body#/pack_id")))),
+        )),
+        (status = 304, description = "Not Modified: `If-None-Match` holds the current pack's tag; no body.", headers(
+            ("ETag" = String, description = "The current pack's entity tag."),
+            ("Cache-Control" = String, description = "`private, no-cache`."),
+        )),
+        (status = 400, description = "`invalid_request`: a query string that does not parse (unknown parameter, `size` not an integer).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "`tier_required`: offline practice needs Pro or Ultra.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_request`: `size` outside 1–50.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        shared::openapi::responses::AuthErrors,
+    ),
+)]
 pub async fn download_pack(
     State(state): State<AppState>,
     user: AuthUser,

@@ -11,7 +11,7 @@ use super::tier::Tier;
 pub const MB: u64 = 1_000_000;
 
 /// Daily limits per IST day; `None` means unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DailyLimits {
     /// Practice questions served (quizzes and offline packs).
     pub practice_questions: Option<u32>,
@@ -22,7 +22,7 @@ pub struct DailyLimits {
 }
 
 /// Depth of the progress analytics (`GET /v1/me/progress`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnalyticsLevel {
     /// Overall accuracy, streak, per-subject (and per-topic) θ.
@@ -33,7 +33,7 @@ pub enum AnalyticsLevel {
 }
 
 /// Practice access: the size of the practice allowance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PracticeAccess {
     /// Capped by [`DailyLimits::practice_questions`], online only.
@@ -43,7 +43,7 @@ pub enum PracticeAccess {
 }
 
 /// AI tutor level (model and budgets per tier come from `TUTOR_*_{FREE,PRO,ULTRA}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TutorLevel {
     /// Free.
@@ -55,7 +55,7 @@ pub enum TutorLevel {
 }
 
 /// Everything one tier is entitled to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Entitlements {
     /// Daily limits.
     pub daily_limits: DailyLimits,

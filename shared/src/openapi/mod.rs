@@ -64,6 +64,7 @@ pub async fn openapi_json() {}
         (name = "snapshots", description = "Weekly progress snapshots"),
         (name = "internal", description = "Called by Google Cloud (Pub/Sub push, Cloud Scheduler), not by the app"),
         (name = "meta", description = "Health and this document"),
+        (name = "account", description = "The caller's tier, entitlements and usage"),
     ),
 )]
 struct Common;

@@ -36,7 +36,7 @@ use crate::store::{
 use crate::user_lock::UserLocks;
 
 /// One result practised offline.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackResult {
     /// Question id (one of the pack's).
@@ -46,13 +46,15 @@ pub struct PackResult {
     pub answer: serde_json::Value,
     /// Seconds spent, 0–10800.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10800)]
     pub seconds: f64,
     /// When the device recorded the answer (RFC 3339).
+    #[schema(value_type = String, format = DateTime)]
     pub answered_at: DateTime<Utc>,
 }
 
 /// Whether a result changed anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
     /// Applied by this sync.

@@ -19,7 +19,7 @@ pub const OFFLINE_PACKS: &str = "offline_packs";
 pub const PACK_FORMAT: u32 = 1;
 
 /// Why a device time was not taken as sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeFlag {
     /// Later than the server's clock at sync: clamped to the sync time.
