@@ -320,6 +320,9 @@ impl DocumentStore for SqliteStore {
     async fn query(&self, query: &Query) -> Result<Vec<Document>, StoreError> {
         query.validate()?;
         let parent = query.collection.as_str().to_owned();
+        // Each row is filtered and, under a field mask, projected as it is read
+        // ([`Query::prune`]), so a masked scan holds only what the answer needs.
+        let scan = query.clone();
         let candidates = self
             .with_reader(move |conn| {
                 let mut stmt = conn
@@ -330,16 +333,18 @@ impl DocumentStore for SqliteStore {
                         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
                     })
                     .map_err(sql_err)?;
-                rows.map(|row| {
+                let mut kept = Vec::new();
+                for row in rows {
                     let (path, json, c, u) = row.map_err(sql_err)?;
-                    Ok(Document {
+                    let doc = Document {
                         path: DocPath::parse(&path)?,
                         fields: serde_json::from_str(&json).map_err(|e| StoreError::Codec(e.to_string()))?,
                         create_time: micros_to_time(c),
                         update_time: micros_to_time(u),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
+                    };
+                    kept.extend(scan.prune(doc));
+                }
+                Ok(kept)
             })
             .await?;
         let out = query.evaluate(candidates);
