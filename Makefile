@@ -4,7 +4,7 @@ CARGO ?= cargo
 USER_ID ?= alice
 TIER ?= free
 PORT ?= 8080
-DEV_ENV := JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
+DEV_ENV := JEEVIBE_LISTEN_IP=127.0.0.1 JEEVIBE_DEV_KEYS_DIR=.dev/keys JEEVIBE_SQLITE_PATH=.dev/jeevibe.db JEEVIBE_SEED_FILE=data/questions.sample.jsonl PORT=$(PORT)
 
 .PHONY: dev build token test test-rust lint fmt bench bench-criterion bench-icount bench-load bench-catsim bench-cold-start import lambda-watch fake-ai sweep snapshot openapi contract-test clean
 

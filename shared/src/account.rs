@@ -99,7 +99,7 @@ pub fn account(uid: &UserId, tier: Tier, user: &UserDoc, now: DateTime<Utc>) -> 
         },
         offline_pack: user.offline_pack.as_ref().map(|p| OfflinePackView {
             id: p.id.clone(),
-            etag: p.etag.clone(),
+            etag: crate::records::pack::entity_tag(&p.id, usize::try_from(p.applied).unwrap_or(0)),
             items: p.items,
             applied: p.applied,
             expires_at: p.expires_at.to_rfc3339(),

@@ -96,7 +96,7 @@ async fn pack_download_withholds_answers_and_revalidates_with_etag() {
     let ids: std::collections::HashSet<&str> = questions.iter().map(|q| q["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 10, "no question twice");
     let etag = first.header("etag").unwrap().to_owned();
-    assert_eq!(etag, format!("\"{}\"", first.body["pack_id"].as_str().unwrap()));
+    assert_eq!(etag, format!("\"{}.0\"", first.body["pack_id"].as_str().unwrap()));
     assert_eq!(first.header("cache-control"), Some("private, no-cache"));
 
     // Revalidation: same tag (strong or weak, alone or in a list) → 304 without a body.
@@ -113,6 +113,17 @@ async fn pack_download_withholds_answers_and_revalidates_with_etag() {
         (first.body["pack_id"].clone(), json!(false))
     );
     assert_eq!(again.body["questions"], first.body["questions"]);
+    // A sync changes what the download shows (`synced`), so the old tag no longer matches.
+    let pack_id = first.body["pack_id"].as_str().unwrap().to_owned();
+    let items = app.doc_json(&format!("users/pia/offline_packs/{pack_id}")).await["items"].as_array().unwrap().clone();
+    let synced = app.post(&format!("/v1/offline-packs/{pack_id}/results"), &t, results(&items[..2], &at(1))).await;
+    assert_eq!(synced.status, 200, "{:?}", synced.body);
+    let after = get_with(&app, "/v1/offline-packs?size=10", &t, Some(&etag)).await;
+    assert_eq!((after.status.as_u16(), after.body["synced"].clone()), (200, json!(2)));
+    assert_eq!(after.header("etag"), Some(format!("\"{pack_id}.2\"").as_str()));
+    assert_eq!(app.get("/v1/me", &t).await.body["offline_pack"]["etag"], format!("\"{pack_id}.2\""));
+    let etag = after.header("etag").unwrap().to_owned();
+    assert_eq!(get_with(&app, "/v1/offline-packs?size=10", &t, Some(&etag)).await.status, 304);
     // A different size is a different pack; the old tag no longer matches.
     let other = get_with(&app, "/v1/offline-packs?size=5", &t, Some(&etag)).await;
     assert_eq!(other.status, 200);

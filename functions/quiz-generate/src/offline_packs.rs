@@ -44,7 +44,7 @@ pub struct PackQuery {
     ),
     responses(
         (status = 200, description = "The current pack (issued now or served again); answers withheld.", body = crate::OfflinePack, headers(
-            ("ETag" = String, description = "Strong entity tag of the pack (send back as `If-None-Match`)."),
+            ("ETag" = String, description = "Strong entity tag of this representation: the pack id and how many of its items are synced (send back as `If-None-Match`)."),
             ("Cache-Control" = String, description = "`private, no-cache` (RFC 9111 §5.2.2.4)."),
         ), links(
             ("SyncResults" = (operation_id = "sync_results", parameters(("pack_id" = "$response.body#/pack_id")))),
@@ -53,9 +53,8 @@ pub struct PackQuery {
             ("ETag" = String, description = "The current pack's entity tag."),
             ("Cache-Control" = String, description = "`private, no-cache`."),
         )),
-        (status = 400, description = "`invalid_request`: a query string that does not parse (unknown parameter, `size` not an integer).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`tier_required`: offline practice needs Pro or Ultra.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid_request`: `size` outside 1–50.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_request`: a query string that does not parse (unknown or repeated parameter, `size` not an integer) or `size` outside 1–50.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         shared::openapi::responses::AuthErrors,
     ),
 )]
@@ -84,7 +83,7 @@ pub async fn download_pack(
     .await?;
     let (status, etag, body) = match outcome {
         PackDownload::NotModified { etag } => (StatusCode::NOT_MODIFIED, etag, None),
-        PackDownload::Pack { id, pack, issued } => {
+        PackDownload::Pack { id, etag, pack, issued } => {
             let body = serde_json::json!({
                 "pack_id": id,
                 "version": pack.version,
@@ -96,7 +95,7 @@ pub async fn download_pack(
                 "results_url": format!("/v1/offline-packs/{}/results", id.as_str()),
                 "questions": pack.questions,
             });
-            (StatusCode::OK, pack.etag.clone(), Some(body))
+            (StatusCode::OK, etag, Some(body))
         }
     };
     let mut res = match body {

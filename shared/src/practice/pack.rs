@@ -16,7 +16,7 @@ use crate::bank::QuestionBank;
 use crate::domain::{IstDay, PackId, ServedQuestion, Tier, UserId};
 use crate::quota::{self, Decision};
 use crate::records::UserDoc;
-use crate::records::pack::{PACK_FORMAT, PackDoc, PackRef};
+use crate::records::pack::{PACK_FORMAT, PackDoc, PackRef, entity_tag};
 use crate::store::{DocumentStore, Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
 use crate::user_lock::UserLocks;
 
@@ -69,6 +69,8 @@ pub enum PackDownload {
     Pack {
         /// Its id.
         id: PackId,
+        /// Entity tag of this representation ([`entity_tag`]).
+        etag: String,
         /// The stored pack.
         pack: Box<PackDoc>,
         /// True when it was issued by this call.
@@ -111,11 +113,13 @@ pub async fn download(
         if let Some(r) = user.offline_pack.as_ref().filter(|r| is_current(r, size, now))
             && let Ok(id) = PackId::parse(&r.id)
         {
-            if holds(&r.etag) {
-                return Ok(PackDownload::NotModified { etag: r.etag.clone() });
+            let tag = entity_tag(&r.id, usize::try_from(r.applied).unwrap_or(0));
+            if holds(&tag) {
+                return Ok(PackDownload::NotModified { etag: tag });
             }
             if let Some(pack) = txn.get(&PackDoc::path(uid, &id)?).await?.map(|d| d.decode::<PackDoc>()).transpose()? {
-                return Ok(PackDownload::Pack { id, pack: Box::new(pack), issued: false });
+                let etag = entity_tag(id.as_str(), pack.applied.len());
+                return Ok(PackDownload::Pack { id, etag, pack: Box::new(pack), issued: false });
             }
         }
         let pools = pools_for(bank, None, None)?;
@@ -126,7 +130,7 @@ pub async fn download(
             return Err(PracticeError::QuotaExceeded { tier, limit: limit.unwrap_or(0), remaining, requested: n, now });
         }
         let id = PackId::generate(uid);
-        let etag = format!("\"{}\"", id.as_str());
+        let etag = entity_tag(id.as_str(), 0);
         let pack = PackDoc {
             uid: uid.to_string(),
             created_at: Timestamp(now),
@@ -163,7 +167,10 @@ pub async fn download(
             Write::merge_mask(user_path.clone(), fields, mask).with_transform(quota::spend_practice(day, n)),
         ];
         match txn.commit(writes).await {
-            Ok(()) => return Ok(PackDownload::Pack { id, pack: Box::new(pack), issued: true }),
+            Ok(()) => {
+                let etag = pack.etag.clone();
+                return Ok(PackDownload::Pack { id, etag, pack: Box::new(pack), issued: true });
+            }
             Err(StoreError::Aborted) if retry.backoff().await => continue,
             Err(e) => return Err(e.into()),
         }

@@ -61,7 +61,8 @@ pub struct PackDoc {
     pub expires_at: Timestamp,
     /// `{PACK_FORMAT}.{bank version}`.
     pub version: String,
-    /// Entity tag of the served pack (strong; the pack's content never changes).
+    /// Entity tag of the pack as issued (nothing synced yet); what is served is
+    /// [`entity_tag`] of the current synced count.
     pub etag: String,
     /// Size asked for.
     pub requested: i64,
@@ -87,13 +88,20 @@ impl PackDoc {
     }
 }
 
+/// The strong entity tag (RFC 9110 §8.8.3) of a pack's representation: its id and the number
+/// of its items synced, because the served body carries `synced` (the questions never change),
+/// so a client revalidating after a sync gets the new count, not `304`.
+pub fn entity_tag(pack_id: &str, synced: usize) -> String {
+    format!("\"{pack_id}.{synced}\"")
+}
+
 /// `users/{uid}.offline_pack`: the pack last issued, so a download can answer `304` from the
 /// user document alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackRef {
     /// Pack id.
     pub id: String,
-    /// Its entity tag.
+    /// Its entity tag as issued (see [`entity_tag`] for the one served).
     pub etag: String,
     /// Size asked for.
     pub requested: i64,
