@@ -21,7 +21,7 @@ use shared::domain::{Question, Tier};
 use shared::grading::Outcome;
 use shared::jobs::{InProcessOptions, InProcessQueue, Job, JobHandler};
 use shared::records::UserDoc;
-use shared::records::quiz::{AbilityChange, ItemResult, QuizDoc, QuizItem, QuizResult, QuizStatus};
+use shared::records::quiz::{AbilityChange, ItemResult, QuizDoc, QuizResult, QuizStatus};
 use shared::records::user::{Streak, TopicStats};
 use shared::runtime::LambdaEventHandler;
 use shared::snapshot::{IsoWeek, RunDoc, RunState, SnapshotDoc, TriggerOutcome, trigger};
@@ -151,19 +151,7 @@ fn quiz_write(
         expires_at: Timestamp(at + chrono::Duration::hours(1)),
         subject: None,
         chapter: None,
-        items: items
-            .iter()
-            .map(|(q, _, _)| QuizItem {
-                question_id: q.id.as_str().into(),
-                topic_key: q.topic_key.as_str().into(),
-                subject: q.subject,
-                chapter: q.chapter.clone(),
-                topic: q.topic.clone(),
-                kind: q.kind,
-                irt: q.irt,
-                answer: json!(null),
-            })
-            .collect(),
+        items: items.iter().map(|(q, _, _)| shared::practice::quiz_item(q)).collect(),
         result: Some(QuizResult {
             completed_at: Timestamp(at),
             score: items.iter().map(|(_, o, _)| marks(*o)).sum(),

@@ -6,7 +6,7 @@ use serde_json::json;
 use shared::domain::Question;
 use shared::grading::Outcome;
 use shared::records::UserDoc;
-use shared::records::quiz::{ItemResult, QuizDoc, QuizItem, QuizResult, QuizStatus};
+use shared::records::quiz::{ItemResult, QuizDoc, QuizResult, QuizStatus};
 use shared::records::user::TopicStats;
 use shared::store::{DocPath, Store, Timestamp, Value as SV, Write, commit_chunked, to_fields};
 
@@ -20,19 +20,7 @@ fn quiz(uid: &str, n: usize, at: chrono::DateTime<chrono::Utc>, qs: &[&Question]
         expires_at: Timestamp(at + chrono::Duration::hours(1)),
         subject: None,
         chapter: None,
-        items: qs
-            .iter()
-            .map(|q| QuizItem {
-                question_id: q.id.as_str().into(),
-                topic_key: q.topic_key.as_str().into(),
-                subject: q.subject,
-                chapter: q.chapter.clone(),
-                topic: q.topic.clone(),
-                kind: q.kind,
-                irt: q.irt,
-                answer: json!(null),
-            })
-            .collect(),
+        items: qs.iter().map(|q| shared::practice::quiz_item(q)).collect(),
         result: Some(QuizResult {
             completed_at: Timestamp(at),
             score: 0,
