@@ -15,6 +15,8 @@ command -v gungraun-runner >/dev/null || [ -n "${GUNGRAUN_RUNNER:-}" ] || {
   echo "needs gungraun-runner: cargo install gungraun-runner --version 0.20.0 --locked" >&2
   exit 2
 }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for spec in "shared icount" "quiz-generate icount_generate"; do
   read -r package bench <<<"$spec"
   exe=$(${CARGO:-cargo} rustc --profile bench -p "$package" --bench "$bench" --message-format=json -- -C strip=none |
@@ -24,5 +26,23 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
         print(m["executable"])' "$bench")
   echo "== $package/$bench ($exe)"
-  "$exe" --bench
+  "$exe" --bench | tee -a "$log"
 done
+# The table of docs/benchmarks.md: one row per benchmark, from gungraun's output above.
+python3 - "$log" <<'PY'
+import re, sys
+rows, name = [], None
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip())
+    if re.match(r"^\S+::\S+", line):
+        name = line.split()[0]
+    m = re.match(r"^\s+(Instructions|Estimated Cycles):\s+([0-9]+)", line)
+    if m and name:
+        if m.group(1) == "Instructions":
+            rows.append([name, m.group(2), "–"])
+        else:
+            rows[-1][2] = m.group(2)
+print("\n| benchmark | instructions | estimated cycles |\n|---|---|---|")
+for name, ins, cyc in rows:
+    print(f"| `{name}` | {int(ins):,} | {cyc if cyc == '–' else format(int(cyc), ',')} |")
+PY

@@ -103,11 +103,21 @@ python3 benches/load/open_quizzes.py "$DIR/jeevibe.db" "$DIR/tokens.lua" "$DIR/c
 echo "== POST /v1/quizzes/{id}/complete (10 answers), $CONNECTIONS connections, ${DURATION}s"
 run complete "$DIR/complete.lua" "http://127.0.0.1:$PORT"
 echo "memory after load: $(rss)"
+# The summary, as the table of docs/benchmarks.md. Goal (issue 11), for both POSTs: requests/s
+# >= 50 % of progress's in the same run, and p99 <= 25 ms.
+lat() { awk -v q="$2" '$1 == q {print $2}' "$OUT/wrk-$1.txt"; }
 rps() { awk '/^Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt"; }
-p99() { awk '$1 == "99%" {print $2}' "$OUT/wrk-$1.txt"; }
-echo "== summary (one run; ratio = requests/s over progress's requests/s)"
+ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.1f", n }'; }
+echo "== summary (one run; ratio = requests/s over progress's requests/s; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "| endpoint | requests/s | p50 ms | p90 ms | p99 ms | ratio to progress | goal: ratio >= 0.5, p99 <= 25 ms |"
+echo "|---|---|---|---|---|---|---|"
 for e in generate complete progress; do
-  printf '%-9s %10s req/s  p99 %8s  ratio %s\n' "$e" "$(rps $e)" "$(p99 $e)" "$(awk -v a="$(rps $e)" -v b="$(rps progress)" 'BEGIN {printf "%.3f", a / b}')"
+  ratio=$(awk -v a="$(rps $e)" -v b="$(rps progress)" 'BEGIN {printf "%.3f", a / b}')
+  p99ms=$(ms "$(lat $e 99%)")
+  verdict=$(awk -v r="$ratio" -v p="$p99ms" 'BEGIN { print ((r >= 0.5 && p <= 25) ? "met" : "NOT met") }')
+  [ "$e" = progress ] && verdict="(reference)"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$e" "$(rps $e)" "$(ms "$(lat $e 50%)")" "$(ms "$(lat $e 90%)")" "$p99ms" "$ratio" "$verdict"
 done
 if [ "${PERF:-0}" = 1 ]; then
   for e in generate complete progress; do
