@@ -131,6 +131,9 @@ pub enum ErrorCode {
     PackExpired,
     /// 422: a synced result names a question that is not in the pack.
     ItemNotInPack,
+    /// 410: the quiz was closed before it was completed because the user had generated
+    /// `MAX_OPEN_QUIZZES` (5) newer quizzes that were still open (`shared::records::open_quiz`).
+    QuizEvicted,
 }
 
 impl ErrorCode {
@@ -173,6 +176,7 @@ impl ErrorCode {
             PackNotFound => StatusCode::NOT_FOUND,
             PackExpired => StatusCode::GONE,
             ItemNotInPack => StatusCode::UNPROCESSABLE_ENTITY,
+            QuizEvicted => StatusCode::GONE,
         }
     }
 

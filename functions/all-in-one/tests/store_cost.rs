@@ -52,18 +52,30 @@ async fn reads_and_writes_per_endpoint_call() {
     // Cold instance: the first request also loads the bank (meta + its one chunk).
     let (s, quiz, cold) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
-    assert_eq!(cold, ops(1 + 1 + 1, 2), "cold generate");
+    // The open quiz goes into the user document: no quiz document until completion.
+    assert_eq!(cold, ops(1 + 1 + 1, 1), "cold generate");
     let (s, _, warm) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 10}))).await;
     assert_eq!(s, 201);
-    assert_eq!(warm, ops(1, 2), "warm generate");
+    assert_eq!(warm, ops(1, 1), "warm generate");
     let id = quiz["quiz_id"].as_str().unwrap();
     let path = format!("/v1/quizzes/{id}/complete");
+    // Refused after reading the open quiz in the user document.
+    let stray = json!({"answers": [{"question_id": "mat-zzz-999", "answer": "A"}]});
+    let (s, _, not_in_quiz) = call(&app, &token, "POST", &path, Some(stray)).await;
+    assert_eq!(s, 422);
+    assert_eq!(not_in_quiz, ops(1, 0), "answer not in the open quiz");
+    // Completion creates the quiz document and updates the user document.
     let (s, _, complete) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
-    assert_eq!(complete, ops(2, 2), "complete");
+    assert_eq!(complete, ops(1, 2), "complete");
+    // No longer open: the quiz document is read too.
     let (s, _, replay) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
     assert_eq!(replay, ops(2, 0), "replayed complete");
+    let unknown = format!("/v1/quizzes/{}{:08x}89abcdef/complete", &id[..16], chrono::Utc::now().timestamp() + 60);
+    let (s, _, not_found) = call(&app, &token, "POST", &unknown, Some(json!({"answers": []}))).await;
+    assert_eq!(s, 404);
+    assert_eq!(not_found, ops(2, 0), "unknown quiz");
     let (s, _, progress) = call(&app, &token, "GET", "/v1/me/progress", None).await;
     assert_eq!(s, 200);
     assert_eq!(progress, ops(1, 0), "progress");
@@ -75,7 +87,8 @@ async fn reads_and_writes_per_endpoint_call() {
     assert_eq!(s, 429);
     assert_eq!(over, ops(1, 0), "quota refusal");
     println!(
-        "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, progress {progress:?}"
+        "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, \
+         unknown {not_found:?}, progress {progress:?}"
     );
 }
 

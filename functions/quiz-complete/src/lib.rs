@@ -6,8 +6,9 @@
 //! `answer` per type: single-correct `"B"`, multi-correct `["A","C"]`, numerical a number,
 //! integer a whole number; `null` or a missing question means skipped. `seconds` is 0–10800.
 //!
-//! The work is [`shared::practice::complete`] (one transaction: 2 reads, 2 writes; a second
-//! completion returns the stored result and writes nothing) and [`shared::practice::progress`];
+//! The work is [`shared::practice::complete`] (one transaction: 1 read, 2 writes, the quiz
+//! document created on completion; a second completion reads it and returns the stored result,
+//! writing nothing) and [`shared::practice::progress`];
 //! this crate parses requests and maps outcomes to responses.
 
 mod schema;
@@ -107,7 +108,8 @@ async fn result_body(state: &AppState, quiz_id: &QuizId, result: &QuizResult, re
 /// Handler of `POST /v1/quizzes/{id}/complete`.
 ///
 /// # Errors
-/// 400 `invalid_quiz_id`, 403 `quiz_not_owned`, 404 `quiz_not_found`, 410 `quiz_expired`,
+/// 400 `invalid_quiz_id`, 403 `quiz_not_owned`, 404 `quiz_not_found`, 410 `quiz_expired` /
+/// `quiz_evicted`,
 /// 422 `answer_not_in_quiz` / `duplicate_answer` / `invalid_answer` / `invalid_request`,
 /// body errors (400/413/415), 401, 503.
 #[utoipa::path(
@@ -122,7 +124,7 @@ async fn result_body(state: &AppState, quiz_id: &QuizId, result: &QuizResult, re
         (status = 400, description = "`invalid_quiz_id` (path) or `malformed_body`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "`quiz_not_owned`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "`quiz_not_found`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
-        (status = 410, description = "`quiz_expired`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
+        (status = 410, description = "`quiz_expired` (past `expires_at`) or `quiz_evicted` (closed unanswered when 5 newer quizzes were open).", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         (status = 422, description = "`answer_not_in_quiz`, `duplicate_answer`, `invalid_answer`, `invalid_request`.", body = shared::openapi::ProblemSchema, content_type = "application/problem+json"),
         shared::openapi::responses::AuthErrors,
@@ -151,6 +153,7 @@ pub async fn complete(
         &user.uid,
         &quiz_id,
         &req.answers,
+        state.quiz_ttl,
     )
     .await?;
     Ok(Json(result_body(&state, &quiz_id, &done.result, done.replayed).await).into_response())

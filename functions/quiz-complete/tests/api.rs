@@ -3,19 +3,21 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 use shared::domain::Tier;
+use shared::store::DocPath;
 use shared::testing::TestApp;
 
 async fn app() -> TestApp {
     TestApp::spawn(quiz_generate::router().merge(quiz_complete::router())).await
 }
 
-/// Generates a quiz and returns (quiz id, the quiz document's items with answer keys).
+/// Generates a quiz and returns (quiz id, the open quiz's items with answer keys, from the
+/// user document).
 async fn quiz(app: &TestApp, token: &str, uid: &str, body: Value) -> (String, Vec<Value>) {
     let r = app.post("/v1/quizzes", token, body).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["quiz_id"].as_str().unwrap().to_owned();
-    let doc = app.doc_json(&format!("users/{uid}/quizzes/{id}")).await;
-    (id, doc["items"].as_array().unwrap().clone())
+    let user = app.doc_json(&format!("users/{uid}")).await;
+    (id.clone(), user["open_quizzes"][&id]["items"].as_array().unwrap().clone())
 }
 
 fn correct_answers(items: &[Value]) -> Value {
@@ -113,7 +115,70 @@ async fn completion_is_idempotent_even_when_concurrent() {
     let p = app.get("/v1/me/progress", &t).await;
     assert_eq!(p.body["quizzes_completed"], 1);
     assert_eq!(p.body["questions_answered"], 5);
-    assert_eq!(app.doc_json("users/carol").await["weeks"]["2026-W48"]["quizzes"], 1);
+    let user = app.doc_json("users/carol").await;
+    assert_eq!(user["weeks"]["2026-W48"]["quizzes"], 1);
+    // The completion created the quiz document, in the shape of a completed quiz, and closed
+    // the open entry.
+    assert!(user["open_quizzes"].get(&id).is_none(), "{}", user["open_quizzes"]);
+    let doc = app.doc_json(&format!("users/carol/quizzes/{id}")).await;
+    assert_eq!((doc["status"].as_str(), doc["uid"].as_str()), (Some("completed"), Some("carol")));
+    assert_eq!(doc["items"].as_array().unwrap(), &items);
+    assert_eq!(doc["result"]["score"], 20);
+}
+
+#[tokio::test]
+async fn concurrent_completions_on_two_instances_count_once() {
+    // Two instances over one store: no shared in-process queue, so the completions race in the
+    // store and serialise on the user document (the loser's commit is aborted and replays).
+    let first = app().await;
+    let second =
+        TestApp::spawn_on(quiz_generate::router().merge(quiz_complete::router()), first.store.clone(), |_| {}).await;
+    let (t1, t2) = (first.token("cleo", Tier::Pro), second.token("cleo", Tier::Pro));
+    let (id, items) = quiz(&first, &t1, "cleo", json!({"size": 4})).await;
+    let path = format!("/v1/quizzes/{id}/complete");
+    let body = correct_answers(&items);
+    let results = futures::future::join_all((0..8).map(|i| {
+        let (app, t) = if i % 2 == 0 { (&first, &t1) } else { (&second, &t2) };
+        app.post(&path, t, body.clone())
+    }))
+    .await;
+    assert!(results.iter().all(|r| r.status == 200), "{:?}", results.iter().map(|r| &r.body).collect::<Vec<_>>());
+    assert_eq!(results.iter().filter(|r| r.body["replayed"] == false).count(), 1);
+    assert!(results.iter().all(|r| r.body["items"] == results[0].body["items"]));
+    let user = first.doc_json("users/cleo").await;
+    assert_eq!((user["totals"]["quizzes"].clone(), user["totals"]["correct"].clone()), (json!(1), json!(4)));
+    assert_eq!(user["weeks"]["2026-W48"]["quizzes"], 1);
+}
+
+#[tokio::test]
+async fn a_quiz_evicted_by_newer_open_quizzes_is_gone() {
+    let app = app().await;
+    let t = app.token("finn", Tier::Pro);
+    let max = shared::records::MAX_OPEN_QUIZZES;
+    let mut quizzes = Vec::new();
+    for i in 0..=max {
+        // One second apart, as the ids carry their creation second.
+        app.clock.set(shared::testing::default_now() + Duration::seconds(i as i64));
+        quizzes.push(quiz(&app, &t, "finn", json!({"size": 1})).await);
+    }
+    let t = app.token("finn", Tier::Pro);
+    let user = app.doc_json("users/finn").await;
+    assert_eq!(user["open_quizzes"].as_object().unwrap().len(), max);
+    let (oldest, _) = &quizzes[0];
+    let r = app.post(&format!("/v1/quizzes/{oldest}/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (410, "quiz_evicted"), "{:?}", r.body);
+    assert_eq!(r.body["max_open_quizzes"], max);
+    // The next one is still open and completes.
+    let (next, items) = &quizzes[1];
+    let r = app.post(&format!("/v1/quizzes/{next}/complete"), &t, correct_answers(items)).await;
+    assert_eq!((r.status.as_u16(), r.body["replayed"].clone()), (200, json!(false)), "{:?}", r.body);
+    assert_eq!(app.doc_json("users/finn").await["open_quizzes"].as_object().unwrap().len(), max - 1);
+    // An id of this user never issued, created after the eviction: unknown.
+    let fp = &oldest[3..15];
+    let secs = app.clock.now_secs() + 1;
+    let r = app.post(&format!("/v1/quizzes/qz_{fp}_{secs:08x}89abcdef/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "quiz_not_found"));
+    assert_eq!(app.get("/v1/me/progress", &t).await.body["quizzes_completed"], 1);
 }
 
 #[tokio::test]
@@ -164,7 +229,10 @@ async fn every_completion_error_has_its_own_code() {
         assert_eq!((r.status.as_u16(), r.code()), (status, code), "{body} -> {:?}", r.body);
     }
     // Nothing was recorded by the refused attempts.
-    assert_eq!(app.doc_json(&format!("users/erin/quizzes/{id}")).await["status"], "open");
+    assert!(app.doc_json("users/erin").await["open_quizzes"][&id].is_object());
+    assert!(
+        app.store.get(&DocPath::parse(&format!("users/erin/quizzes/{id}")).unwrap(), None).await.unwrap().is_none()
+    );
     let r = app.post("/v1/quizzes/not-a-quiz/complete", &t, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_quiz_id"));
     let r = app.post("/v1/quizzes/%ff%fe/complete", &t, json!({"answers": []})).await;
@@ -173,13 +241,25 @@ async fn every_completion_error_has_its_own_code() {
     let bob = app.token("bob", Tier::Pro);
     let r = app.post(&path, &bob, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "quiz_not_owned"));
+    // Quiz ids carry their creation second: an unknown id from within the quiz lifetime is
+    // unknown, one older than the lifetime is expired (it could have been issued then).
     let fp = &id[3..15];
-    let r = app.post(&format!("/v1/quizzes/qz_{fp}_0123456789abcdef/complete"), &t, json!({"answers": []})).await;
+    let secs = app.clock.now_secs();
+    let r = app.post(&format!("/v1/quizzes/qz_{fp}_{secs:08x}89abcdef/complete"), &t, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "quiz_not_found"));
+    let r = app.post(&format!("/v1/quizzes/qz_{fp}_0123456789abcdef/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (410, "quiz_expired"));
     app.clock.set(shared::testing::default_now() + Duration::hours(25));
     let t = app.token("erin", Tier::Pro);
     let r = app.post(&path, &t, json!({"answers": []})).await;
     assert_eq!((r.status.as_u16(), r.code()), (410, "quiz_expired"));
+    let expired_at = r.body["detail"].as_str().unwrap().to_owned();
+    // A later generation prunes the expired entry; the id still tells it expired, at the same time.
+    assert_eq!(app.post("/v1/quizzes", &t, json!({"size": 1})).await.status, 201);
+    assert!(app.doc_json("users/erin").await["open_quizzes"].get(&id).is_none());
+    let r = app.post(&path, &t, json!({"answers": []})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (410, "quiz_expired"));
+    assert_eq!(r.body["detail"].as_str().unwrap(), expired_at, "generated on a whole second");
     let p = app.get("/v1/me/progress", &t).await;
     assert_eq!(p.body["quizzes_completed"], 0);
 }

@@ -15,7 +15,7 @@ async fn practise(app: &TestApp, token: &str, uid: &str, body: Value) -> Value {
     let r = app.post("/v1/quizzes", token, body).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["quiz_id"].as_str().unwrap().to_owned();
-    let items = app.doc_json(&format!("users/{uid}/quizzes/{id}")).await["items"].as_array().unwrap().clone();
+    let items = app.doc_json(&format!("users/{uid}")).await["open_quizzes"][&id]["items"].as_array().unwrap().clone();
     let answers: Vec<Value> = items
         .iter()
         .map(|i| {

@@ -6,8 +6,9 @@
 //! "size": 10}`; `size` is 1–30 (default 10). Response 201: the quiz id, its expiry, the
 //! questions without answers or solutions, and the caller's daily practice quota.
 //!
-//! The work is [`shared::practice::generate`] (one transaction: 1 read, 2 writes; Free users
-//! over 30 questions per IST day get 429); this crate parses the request and maps the outcome.
+//! The work is [`shared::practice::generate`] (one transaction: 1 read, 1 write, the open quiz
+//! kept in the user document; Free users over 30 questions per IST day get 429); this crate
+//! parses the request and maps the outcome.
 
 mod schema;
 

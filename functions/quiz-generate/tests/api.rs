@@ -31,11 +31,19 @@ async fn serves_questions_without_answers() {
     assert_eq!(r.body["quota"]["remaining"], 25);
     assert_eq!(r.header("ratelimit"), Some("\"practice\";r=25;t=43200"));
     assert_eq!(r.header("ratelimit-policy"), Some("\"practice\";q=30;w=86400"));
-    // The quiz document holds the grading snapshot.
-    let quiz = app.doc_json(&format!("users/alice/quizzes/{}", r.body["quiz_id"].as_str().unwrap())).await;
-    assert_eq!(quiz["status"], "open");
+    // The open quiz, with its grading snapshot, is in the user document; no quiz document yet.
+    let id = r.body["quiz_id"].as_str().unwrap();
+    let quiz = app.doc_json("users/alice").await["open_quizzes"][id].clone();
     assert_eq!(quiz["items"].as_array().unwrap().len(), 5);
     assert!(quiz["items"][0].get("answer").is_some());
+    assert_eq!(quiz["subject"], "chemistry");
+    assert!(
+        app.store
+            .get(&shared::store::DocPath::parse(&format!("users/alice/quizzes/{id}")).unwrap(), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -89,6 +97,9 @@ async fn free_tier_limit_is_exact_under_concurrency() {
     assert_eq!(usage["practice_questions"], 30);
     let user = app.doc_json("users/carol").await;
     assert_eq!(user["recent"].as_array().unwrap().len(), 30);
+    // Of the 30 quizzes, the newest 5 are open; the older ones were evicted.
+    assert_eq!(user["open_quizzes"].as_object().unwrap().len(), shared::records::MAX_OPEN_QUIZZES);
+    assert!(user["open_quizzes_evicted_through"].is_object(), "{}", user["open_quizzes_evicted_through"]);
 }
 
 #[tokio::test]

@@ -185,6 +185,28 @@ owned_id_type!(
     "qz",
     "quiz id"
 );
+impl QuizId {
+    /// A fresh id for a quiz of `owner` generated at `at`: the 16-hex tail is the creation
+    /// time in Unix seconds (32 bits, big-endian, valid until 2106) followed by 32 random
+    /// bits, so [`QuizId::created_at`] can tell when an id was issued without a read (the
+    /// completion uses it to tell an expired quiz from an unknown id). Same shape as
+    /// [`QuizId::generate`]; two quizzes of one user in the same second collide with
+    /// probability 2⁻³².
+    pub fn generate_at(owner: &UserId, at: chrono::DateTime<chrono::Utc>) -> Self {
+        let secs = u64::from(u32::try_from(at.timestamp().max(0)).unwrap_or(u32::MAX));
+        let random: u32 = rand::rng().random();
+        QuizId(owned_id("qz", owner, (secs << 32) | u64::from(random)))
+    }
+
+    /// The creation time an id of [`QuizId::generate_at`] carries (whole seconds). For an id
+    /// made any other way (a random tail, or one a client made up) it is an arbitrary time
+    /// between 1970 and 2106, so callers only use it for ids they cannot find.
+    pub fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        let tail = u64::from_str_radix(&self.0[16..], 16).unwrap_or(0);
+        chrono::DateTime::from_timestamp((tail >> 32) as i64, 0).unwrap_or_default()
+    }
+}
+
 owned_id_type!(
     /// A snap id (`sn_…`); with an `Idempotency-Key` the snap document is the idempotency record.
     SnapId,
@@ -226,6 +248,19 @@ mod tests {
         assert!(!parsed.is_owned_by(&bob));
         assert!(QuizId::parse("qz_zz").is_err());
         assert!(QuizId::parse("../etc").is_err());
+    }
+
+    #[test]
+    fn quiz_ids_carry_their_creation_second() {
+        let alice = UserId::parse("alice").unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:15:30.750Z").unwrap().to_utc();
+        let q = QuizId::generate_at(&alice, at);
+        let parsed = QuizId::parse(q.as_str()).unwrap();
+        assert!(parsed.is_owned_by(&alice));
+        assert_eq!(parsed.created_at().to_rfc3339(), "2026-11-28T10:15:30+00:00");
+        assert_ne!(q, QuizId::generate_at(&alice, at), "32 random bits follow the time");
+        let made_up = QuizId::parse(&format!("qz_{}_0123456789abcdef", alice.fingerprint())).unwrap();
+        assert_eq!(made_up.created_at().timestamp(), 0x0123_4567);
     }
 
     #[test]

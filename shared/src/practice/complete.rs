@@ -3,14 +3,19 @@
 //! ([`crate::irt::Ability::update`]), running totals, the streak and the weekly statistics the
 //! snapshot reads ([`crate::records::weekly`]).
 //!
-//! [`complete`] runs one transaction that reads the quiz and the user document (2 reads) and
-//! writes the quiz result and the user document (thetas, totals, streak, plus the weekly
-//! statistics as increment transforms): 2 writes. A second completion of the same quiz returns
-//! the stored result and writes nothing. Offline pack sync ([`super::pack_sync`]) grades with
-//! [`grade_items`] and writes the user document with [`user_update`], so both apply results
-//! the same way.
+//! [`complete`] runs one transaction that reads the user document, where generation left the
+//! open quiz ([`crate::records::open_quiz`]), and writes the completed quiz document
+//! `users/{uid}/quizzes/{id}` (created, precondition `exists = false`) and the user document
+//! (thetas, totals, streak, the open entry removed, plus the weekly statistics as increment
+//! transforms): 1 read, 2 writes. A quiz no longer open is looked up in its quiz document (a
+//! second read): a completed one answers with the stored result and writes nothing. Offline
+//! pack sync ([`super::pack_sync`]) grades with [`grade_items`] and writes the user document
+//! with [`user_update`], so both apply results the same way.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use serde::Deserialize;
 
@@ -19,12 +24,14 @@ use crate::clock::Clock;
 use crate::domain::{AnswerKey, IstDay, QuizId, Subject, UserId};
 use crate::grading::{FULL_MARKS, Outcome, Response as StudentResponse, grade};
 use crate::irt::ItemResponse;
+use crate::records::open_quiz::{self, OPEN_QUIZZES_FIELD, OpenQuiz};
 use crate::records::weekly::{WeeklyDelta, stale_weeks, weekly_transforms};
 use crate::records::{
     AbilityChange, ItemResult, QuizDoc, QuizItem, QuizResult, QuizStatus, TopicStats, Totals, UserDoc,
 };
 use crate::store::{
-    DocPath, DocumentStore, Fields, Precondition, StoreError, Timestamp, TransactionRetry, Value, Write,
+    DocPath, DocumentStore, Fields, Precondition, StoreError, Timestamp, TransactionRetry, Value, Write, WriteKind,
+    to_fields,
 };
 use crate::user_lock::UserLocks;
 
@@ -196,7 +203,8 @@ pub fn grade_items(
     Ok(Graded { result, abilities, totals, weekly })
 }
 
-fn json_value<T: serde::Serialize>(v: &T) -> Result<Value, PracticeError> {
+/// `v` as a store value (through its JSON form; [`Timestamp`]s stay timestamps).
+pub(super) fn json_value<T: serde::Serialize>(v: &T) -> Result<Value, PracticeError> {
     serde_json::to_value(v).map(Value::from_json).map_err(|e| PracticeError::Internal(e.to_string()))
 }
 
@@ -239,14 +247,55 @@ pub struct Completion {
     pub replayed: bool,
 }
 
+/// Why a quiz that is neither open in the user document nor stored as a quiz document cannot
+/// be completed, decided from what was read and the id alone (no further read or write).
+///
+/// The id carries its creation second ([`QuizId::created_at`]): past that plus `quiz_ttl`
+/// the quiz is expired (`410 quiz_expired`, with the expiry computed from the id and the
+/// current TTL). Within it, an id created no later than the newest quiz evicted by
+/// [`crate::records::open_quiz::MAX_OPEN_QUIZZES`] was evicted (`410 quiz_evicted`); any
+/// other id was never issued (`404 quiz_not_found`). An id the server never issued but made
+/// up with an old enough time is therefore answered as expired or evicted: a 410 instead of a
+/// 404 for a request that names no quiz of this user either way.
+fn absent(quiz_id: &QuizId, user: &UserDoc, quiz_ttl: Duration, now: DateTime<Utc>) -> PracticeError {
+    let created_at = quiz_id.created_at();
+    let expires_at = created_at + quiz_ttl;
+    if now > expires_at {
+        return PracticeError::QuizExpired { quiz_id: quiz_id.to_string(), expires_at: Timestamp(expires_at) };
+    }
+    match user.open_quizzes_evicted_through {
+        Some(through) if created_at <= through.0 => PracticeError::QuizEvicted(quiz_id.to_string()),
+        _ => PracticeError::QuizNotFound(quiz_id.to_string()),
+    }
+}
+
+/// `write` (a merge of the user document) also replacing `open_quizzes` with `open`.
+fn with_open_quizzes(mut write: Write, open: &BTreeMap<String, OpenQuiz>) -> Result<Write, PracticeError> {
+    if let WriteKind::Merge { fields, mask } = &mut write.kind {
+        fields.insert(OPEN_QUIZZES_FIELD.to_owned(), json_value(open)?);
+        mask.push(OPEN_QUIZZES_FIELD.to_owned());
+    }
+    Ok(write)
+}
+
 /// Completes quiz `quiz_id` of `uid` with `answers` (checked with [`validate_answers`] first),
 /// exactly once: a completed quiz answers every later valid completion with its stored result.
 /// Answers are checked against the quiz even on a replay, so a request refused the first time
-/// is refused every time.
+/// is refused every time. `quiz_ttl` is the configured quiz lifetime, used only for a quiz
+/// found nowhere ([`PracticeError::QuizExpired`] vs [`PracticeError::QuizNotFound`]).
+///
+/// Reads: the user document; the quiz document only when the quiz is not open there.
+/// Concurrent completions of one quiz serialise on the user document (the one that commits
+/// second sees its read changed, retries, finds the entry gone and replays the quiz document),
+/// and the create precondition of the quiz document is a second guard: should it fail, the
+/// retry reads the quiz document first and replays it.
+///
+/// A quiz document that is still `open` (written by a generation before open quizzes moved
+/// into the user document) is completed in place, as before.
 ///
 /// # Errors
-/// [`PracticeError::QuizNotFound`], [`PracticeError::QuizExpired`], the errors of
-/// [`grade_items`], [`PracticeError::Store`].
+/// [`PracticeError::QuizNotFound`], [`PracticeError::QuizExpired`],
+/// [`PracticeError::QuizEvicted`], the errors of [`grade_items`], [`PracticeError::Store`].
 pub async fn complete(
     store: &dyn DocumentStore,
     locks: &UserLocks,
@@ -254,37 +303,65 @@ pub async fn complete(
     uid: &UserId,
     quiz_id: &QuizId,
     answers: &[Answer],
+    quiz_ttl: Duration,
 ) -> Result<Completion, PracticeError> {
     let quiz_path = QuizDoc::path(uid, quiz_id)?;
     let user_path: DocPath = UserDoc::path(uid)?;
     let _queue = locks.lock(uid.as_str()).await;
     let mut retry = TransactionRetry::default();
+    let mut record_first = false;
     loop {
         let mut txn = store.begin().await?;
-        let docs = txn.get_all(&[quiz_path.clone(), user_path.clone()]).await?;
-        let Some(quiz) = docs[0].as_ref().map(|d| d.decode::<QuizDoc>()).transpose()? else {
-            return Err(PracticeError::QuizNotFound(quiz_id.to_string()));
-        };
+        let user: UserDoc = txn.get(&user_path).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
         let now = clock.now();
-        let user: UserDoc = docs[1].as_ref().map(|d| d.decode()).transpose()?.unwrap_or_default();
-        let graded = grade_items(&quiz.items, &user, answers, Timestamp(now))?;
-        if let (QuizStatus::Completed, Some(result)) = (quiz.status, quiz.result) {
-            return Ok(Completion { result, replayed: true });
-        }
-        if now > quiz.expires_at.0 {
-            return Err(PracticeError::QuizExpired { quiz_id: quiz_id.to_string(), expires_at: quiz.expires_at });
-        }
-        let quiz_fields = Fields::from([
-            ("status".to_owned(), Value::string("completed")),
-            ("result".to_owned(), json_value(&graded.result)?),
-        ]);
-        let writes = vec![
-            Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),
-            user_update(uid, &user, &graded, IstDay::of(now))?,
-        ];
+        let open = user.open_quizzes.get(quiz_id.as_str()).filter(|_| !record_first);
+        let (graded, writes) = match open {
+            Some(open) => {
+                let graded = grade_items(&open.items, &user, answers, Timestamp(now))?;
+                if now > open.expires_at.0 {
+                    return Err(PracticeError::QuizExpired {
+                        quiz_id: quiz_id.to_string(),
+                        expires_at: open.expires_at,
+                    });
+                }
+                let record = open.clone().completed(uid, graded.result.clone());
+                let mut still_open = open_quiz::prune(&user.open_quizzes, now);
+                still_open.remove(quiz_id.as_str());
+                let writes = vec![
+                    Write::create(quiz_path.clone(), to_fields(&record)?),
+                    with_open_quizzes(user_update(uid, &user, &graded, IstDay::of(now))?, &still_open)?,
+                ];
+                (graded, writes)
+            }
+            None => {
+                let Some(quiz) = txn.get(&quiz_path).await?.map(|d| d.decode::<QuizDoc>()).transpose()? else {
+                    return Err(absent(quiz_id, &user, quiz_ttl, now));
+                };
+                let graded = grade_items(&quiz.items, &user, answers, Timestamp(now))?;
+                if let (QuizStatus::Completed, Some(result)) = (quiz.status, quiz.result) {
+                    return Ok(Completion { result, replayed: true });
+                }
+                if now > quiz.expires_at.0 {
+                    return Err(PracticeError::QuizExpired {
+                        quiz_id: quiz_id.to_string(),
+                        expires_at: quiz.expires_at,
+                    });
+                }
+                let quiz_fields = Fields::from([
+                    ("status".to_owned(), Value::string("completed")),
+                    ("result".to_owned(), json_value(&graded.result)?),
+                ]);
+                let writes = vec![
+                    Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),
+                    user_update(uid, &user, &graded, IstDay::of(now))?,
+                ];
+                (graded, writes)
+            }
+        };
         match txn.commit(writes).await {
             Ok(()) => return Ok(Completion { result: graded.result, replayed: false }),
             Err(StoreError::Aborted) if retry.backoff().await => continue,
+            Err(StoreError::AlreadyExists(_)) if !record_first => record_first = true,
             Err(e) => return Err(e.into()),
         }
     }

@@ -46,6 +46,9 @@ pub enum PracticeError {
         /// Its expiry.
         expires_at: Timestamp,
     },
+    /// The quiz was evicted from the open quizzes by a newer one before it was completed
+    /// (`410 quiz_evicted`, see [`crate::records::open_quiz::MAX_OPEN_QUIZZES`]).
+    QuizEvicted(String),
     /// An answer names a question outside the quiz (`422 answer_not_in_quiz`).
     AnswerNotInQuiz(String),
     /// Two answers for one question (`422 duplicate_answer`).
@@ -119,6 +122,14 @@ impl From<PracticeError> for Problem {
             PracticeError::QuizExpired { quiz_id, expires_at } => {
                 Problem::new(ErrorCode::QuizExpired, format!("quiz {quiz_id} expired at {}", expires_at.to_rfc3339()))
             }
+            PracticeError::QuizEvicted(id) => Problem::new(
+                ErrorCode::QuizEvicted,
+                format!(
+                    "quiz {id} was closed before completion: {} newer quizzes were open",
+                    crate::records::MAX_OPEN_QUIZZES
+                ),
+            )
+            .with("max_open_quizzes", crate::records::MAX_OPEN_QUIZZES),
             PracticeError::AnswerNotInQuiz(q) => {
                 Problem::new(ErrorCode::AnswerNotInQuiz, format!("question {:?} is not in this quiz", excerpt(&q, 64)))
                     .with("question_id", excerpt(&q, 64))

@@ -1,8 +1,10 @@
 //! Generating a practice quiz: one store transaction that reads the user document (1 read),
 //! assembles the quiz in memory from the instance's bank copy ([`crate::irt::selection`]),
 //! checks the tier's daily practice limit against the counter in that document, and writes the
-//! quiz and the user document (its recent-question window, plus the quota increment as a
-//! transform): 2 writes. The same assembly, applied to offline packs, is
+//! user document (its recent-question window, the open quiz with its grading snapshot in
+//! `open_quizzes` ([`crate::records::open_quiz`]), plus the quota increment as a transform):
+//! 1 write. No quiz document is written until the quiz is completed
+//! ([`super::complete`](mod@super::complete)). The same assembly, applied to offline packs, is
 //! [`choose`](fn@choose).
 
 use std::collections::HashMap;
@@ -10,14 +12,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::complete::json_value;
 use super::error::PracticeError;
 use crate::bank::QuestionBank;
 use crate::domain::{IstDay, Question, QuizId, Subject, Tier, TopicKey, UserId};
 use crate::irt::Ability;
 use crate::irt::selection::{Pools, RecentlySeen, assemble};
 use crate::quota::{self, Decision};
-use crate::records::{QuizDoc, QuizItem, QuizStatus, UserDoc};
-use crate::store::{DocumentStore, Fields, StoreError, Timestamp, TransactionRetry, Value, Write, to_fields};
+use crate::records::open_quiz::{self, EVICTED_THROUGH_FIELD, OPEN_QUIZZES_FIELD, OpenQuiz};
+use crate::records::{QuizItem, UserDoc};
+use crate::store::{DocumentStore, Fields, StoreError, Timestamp, TransactionRetry, Value, Write};
 use crate::user_lock::UserLocks;
 
 /// Default number of questions.
@@ -147,8 +151,7 @@ pub async fn generate(
     let pools = pools_for(bank, req.subject, req.chapter.as_deref())?;
     let day = IstDay::of(now);
     let user_path = UserDoc::path(uid)?;
-    let quiz_id = QuizId::generate(uid);
-    let quiz_path = QuizDoc::path(uid, &quiz_id)?;
+    let quiz_id = QuizId::generate_at(uid, now);
     let limit = tier.practice_questions_per_day();
     let _queue = locks.lock(uid.as_str()).await;
     let mut retry = TransactionRetry::default();
@@ -171,32 +174,34 @@ pub async fn generate(
             }
         };
         user_doc.remember(chosen.iter().map(|q| q.id.to_string()));
-        let quiz = QuizDoc {
-            uid: uid.to_string(),
-            status: QuizStatus::Open,
+        let quiz = OpenQuiz {
             created_at: Timestamp(now),
             expires_at: Timestamp(now + quiz_ttl),
             subject: req.subject,
             chapter: req.chapter.clone(),
             items: chosen.iter().map(|q| quiz_item(q)).collect(),
-            result: None,
         };
-        let recent = Fields::from([(
-            "recent".to_owned(),
-            Value::array(user_doc.recent.iter().map(|id| Value::string(id.clone())).collect()),
-        )]);
-        let mut mask = vec!["recent".to_owned()];
+        let (created_at, expires_at) = (quiz.created_at, quiz.expires_at);
+        let (open, evicted) = open_quiz::admit(&user_doc.open_quizzes, &quiz_id, quiz, now);
+        let mut fields = Fields::from([
+            ("recent".to_owned(), Value::array(user_doc.recent.iter().map(|id| Value::string(id.clone())).collect())),
+            (OPEN_QUIZZES_FIELD.to_owned(), json_value(&open)?),
+        ]);
+        let mut mask = vec!["recent".to_owned(), OPEN_QUIZZES_FIELD.to_owned()];
+        if let Some(newest) = evicted {
+            let through = user_doc.open_quizzes_evicted_through.map_or(newest, |t| t.max(newest));
+            fields.insert(EVICTED_THROUGH_FIELD.to_owned(), json_value(&through)?);
+            mask.push(EVICTED_THROUGH_FIELD.to_owned());
+        }
         mask.extend(quota::stale_days(&user_doc.usage, day));
-        let writes = vec![
-            Write::create(quiz_path.clone(), to_fields(&quiz)?),
-            Write::merge_mask(user_path.clone(), recent, mask).with_transform(quota::spend_practice(day, n)),
-        ];
+        let writes =
+            vec![Write::merge_mask(user_path.clone(), fields, mask).with_transform(quota::spend_practice(day, n))];
         match txn.commit(writes).await {
             Ok(()) => {
                 return Ok(GeneratedQuiz {
                     quiz_id,
-                    created_at: quiz.created_at,
-                    expires_at: quiz.expires_at,
+                    created_at,
+                    expires_at,
                     questions: chosen.into_iter().cloned().collect(),
                     limit,
                     used: used + i64::from(n),

@@ -1,5 +1,8 @@
-//! `users/{uid}/quizzes/{quizId}`: a generated quiz with a snapshot of what grading needs
-//! (so a later bank change cannot alter it), and, once completed, its result.
+//! `users/{uid}/quizzes/{quizId}`: a completed quiz with a snapshot of what grading needed
+//! (so a later bank change cannot alter it) and its result. Created by the completion
+//! ([`crate::practice::complete`], from the open quiz of [`crate::records::open_quiz`]) or by an
+//! offline pack sync; before open quizzes moved into the user document, generation created it
+//! `open` and completion added the result.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +14,8 @@ use crate::store::{DocPath, StoreError, Timestamp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuizStatus {
-    /// Generated, not yet completed.
+    /// Generated, not yet completed: only in documents written before open quizzes moved
+    /// into the user document ([`crate::records::open_quiz`]).
     Open,
     /// Completed; `result` is set and never changes again.
     Completed,

@@ -1,5 +1,5 @@
 //! `users/{uid}`: the student's abilities per topic, running totals, streak, the window of
-//! recently served questions, daily quota counters and weekly statistics.
+//! recently served questions, daily quota counters, weekly statistics and the open quizzes.
 
 use std::collections::BTreeMap;
 
@@ -134,6 +134,14 @@ pub struct UserDoc {
     /// The offline pack last issued, see [`crate::records::pack`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline_pack: Option<super::pack::PackRef>,
+    /// Quizzes generated and not yet completed, by quiz id, at most
+    /// [`super::open_quiz::MAX_OPEN_QUIZZES`], see [`crate::records::open_quiz`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub open_quizzes: BTreeMap<String, super::open_quiz::OpenQuiz>,
+    /// Creation time of the newest open quiz evicted by the bound (absent until one is),
+    /// see [`crate::records::open_quiz::admit`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_quizzes_evicted_through: Option<Timestamp>,
 }
 
 impl UserDoc {
