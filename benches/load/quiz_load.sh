@@ -2,7 +2,7 @@
 # Load test of the all-in-one server (release build) on loopback, for docs/benchmarks.md.
 # An 8,000-question synthetic bank on SQLite; 64 Ultra users (no quota refusals) request
 # 10-question quizzes through wrk for DURATION seconds; then GET /v1/me/progress; then each of
-# the open quizzes the first run created is completed once (POST /v1/quizzes/{id}/complete,
+# OPEN_USERS other users' open quizzes is completed once (POST /v1/quizzes/{id}/complete,
 # every item answered). Prints wrk's latency distribution, the server's resident memory
 # (VmRSS / VmHWM) and, last, one line per endpoint: requests/s and its ratio to progress's.
 #   benches/load/quiz_load.sh            (needs: wrk, python3, a release build:
@@ -27,11 +27,15 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null &
 rss() { grep -E "^(VmRSS|VmHWM)" /proc/$PID/status | tr -s ' ' | tr '\n' ' '; echo; }
 echo "server up; memory before load: $(rss)"
 
-echo "return {" > "$DIR/tokens.lua"
-for i in $(seq 1 64); do
-  echo "\"$(JEEVIBE_DEV_KEYS_DIR="$DIR/keys" "$BIN" mint-token --uid "load-$i" --tier ultra --ttl 3600)\"," >> "$DIR/tokens.lua"
-done
-echo "}" >> "$DIR/tokens.lua"
+# tokens FILE PREFIX COUNT: a Lua table of COUNT Ultra tokens for the uids PREFIX-1 … PREFIX-COUNT.
+tokens() {
+  echo "return {" > "$1"
+  for i in $(seq 1 "$3"); do
+    echo "\"$(JEEVIBE_DEV_KEYS_DIR="$DIR/keys" "$BIN" mint-token --uid "$2-$i" --tier ultra --ttl 3600)\"," >> "$1"
+  done
+  echo "}" >> "$1"
+}
+tokens "$DIR/tokens.lua" load 64
 # Warm the bank into memory.
 curl -sf -X POST "http://127.0.0.1:$PORT/v1/quizzes" -H "Authorization: Bearer $(sed -n 2p "$DIR/tokens.lua" | tr -d '",')" \
   -H 'Content-Type: application/json' -d '{"size": 1}' >/dev/null
@@ -51,6 +55,7 @@ done = function(summary, latency, requests)
 end
 LUA
 sed 's/wrk.method = "POST"/wrk.method = "GET"/; s/^wrk.body.*$//' "$DIR/generate.lua" > "$DIR/progress.lua"
+sed "s|$DIR/tokens.lua|$DIR/tokens_open.lua|" "$DIR/generate.lua" > "$DIR/generate_open.lua"
 
 # Completion: each wrk thread takes every other open quiz, each once; `exhausted` counts
 # requests sent after a thread ran out (those replay a completed quiz and must stay 0).
@@ -99,7 +104,13 @@ echo "== POST /v1/quizzes (size 10), $CONNECTIONS connections, ${DURATION}s"
 run generate "$DIR/generate.lua" "http://127.0.0.1:$PORT/v1/quizzes"
 echo "== GET /v1/me/progress, $CONNECTIONS connections, ${DURATION}s"
 run progress "$DIR/progress.lua" "http://127.0.0.1:$PORT/v1/me/progress"
-python3 benches/load/open_quizzes.py "$DIR/jeevibe.db" "$DIR/tokens.lua" "$DIR/complete_requests.lua"
+# Open quizzes to complete: a user keeps at most 5 open (the oldest is evicted), so the 64 load
+# users hold at most 320. OPEN_USERS other users (default 4,096) get quizzes for DURATION
+# seconds first (not measured), up to 5 each.
+echo "== setup (not measured): open quizzes for ${OPEN_USERS:-4096} more users"
+tokens "$DIR/tokens_open.lua" open "${OPEN_USERS:-4096}"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$DIR/generate_open.lua" "http://127.0.0.1:$PORT/v1/quizzes" >/dev/null
+python3 benches/load/open_quizzes.py "$DIR/jeevibe.db" "$DIR/tokens_open.lua" open "$DIR/complete_requests.lua"
 echo "== POST /v1/quizzes/{id}/complete (10 answers), $CONNECTIONS connections, ${DURATION}s"
 run complete "$DIR/complete.lua" "http://127.0.0.1:$PORT"
 echo "memory after load: $(rss)"
