@@ -18,11 +18,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::metering::{record_commit, record_query, record_reads};
-use super::value::{Fields, Value, remove_path, set_path};
+use super::patch::Patched;
+use super::value::{Fields, Value};
 use super::write::{FieldTransform, Precondition, WriteKind, apply_increment};
 use super::{DocPath, Document, DocumentStore, Query, StoreError, Transaction, Write, check_commit_size};
 
@@ -124,17 +125,26 @@ fn to_document(path: &DocPath, row: Row) -> Document {
     }
 }
 
-/// Truncates every timestamp in `v` to microseconds, as Firestore stores them.
-fn truncate_timestamps(v: &mut Value) {
-    match v {
-        Value::TimestampValue(t) => *t = t.trunc_subsecs(6),
-        Value::ArrayValue(a) => a.values.iter_mut().for_each(truncate_timestamps),
-        Value::MapValue(m) => m.fields.values_mut().for_each(truncate_timestamps),
-        _ => {}
-    }
+/// A stored document's creation time, version and, when asked for, its fields' JSON text.
+struct Stored {
+    json: Option<String>,
+    create_time: i64,
+    version: i64,
 }
 
-/// Applies writes in one `BEGIN IMMEDIATE` transaction after checking read versions.
+fn load_stored(conn: &Connection, path: &str, with_json: bool) -> Result<Option<Stored>, StoreError> {
+    conn.prepare_cached("SELECT fields, create_time, update_time, version FROM documents WHERE path = ?1")
+        .map_err(sql_err)?
+        .query_row(params![path], |r| {
+            let json = if with_json { Some(r.get::<_, String>(0)?) } else { None };
+            Ok(Stored { json, create_time: r.get(1)?, version: r.get(3)? })
+        })
+        .optional()
+        .map_err(sql_err)
+}
+
+/// Applies writes in one `BEGIN IMMEDIATE` transaction after checking read versions. A
+/// merge parses only the stored top-level fields it reaches into ([`Patched`]).
 fn apply_commit(
     conn: &mut Connection,
     writes: &[Write],
@@ -160,7 +170,8 @@ fn apply_commit(
     last_commit.fetch_max(now, Ordering::SeqCst);
     let commit_time = micros_to_time(now);
     for w in writes {
-        let existing = load(&tx, w.path.as_str())?;
+        let merging = matches!(w.kind, WriteKind::Merge { .. });
+        let existing = load_stored(&tx, w.path.as_str(), merging)?;
         match w.precondition {
             Some(Precondition::Exists(true)) if existing.is_none() => {
                 return Err(StoreError::NotFound(w.path.to_string()));
@@ -180,17 +191,21 @@ fn apply_commit(
         // A new version is above the old one (another process sharing the file sees a change)
         // and, for a document created anew, the commit time: unique within the process, so a
         // reader of a deleted document cannot mistake its re-creation for the original.
-        let (mut fields, create_time, version) = match existing {
-            Some(r) => (r.fields, r.create_time, (r.version + 1).max(now)),
-            None => (Fields::new(), now, now),
+        let (stored_json, create_time, version) = match existing {
+            Some(r) => (r.json, r.create_time, (r.version + 1).max(now)),
+            None => (None, now, now),
+        };
+        let mut fields = match &stored_json {
+            Some(json) => Patched::parse(json)?,
+            None => Patched::default(),
         };
         match &w.kind {
-            WriteKind::Set(new) => fields = new.clone(),
+            WriteKind::Set(new) => fields.replace_all(new),
             WriteKind::Merge { fields: new, mask } => {
                 for path in mask {
                     match super::value::get_path(new, path) {
-                        Some(v) => set_path(&mut fields, path, v.clone()),
-                        None => remove_path(&mut fields, path),
+                        Some(v) => fields.set(path, v)?,
+                        None => fields.remove(path)?,
                     }
                 }
             }
@@ -199,14 +214,13 @@ fn apply_commit(
         for t in &w.transforms {
             match t {
                 FieldTransform::Increment(path, by) => {
-                    let next = apply_increment(super::value::get_path(&fields, path), by);
-                    set_path(&mut fields, path, next);
+                    let next = apply_increment(fields.get(path)?, by);
+                    fields.set_owned(path, next)?;
                 }
-                FieldTransform::ServerTimestamp(path) => set_path(&mut fields, path, Value::timestamp(commit_time)),
+                FieldTransform::ServerTimestamp(path) => fields.set_owned(path, Value::timestamp(commit_time))?,
             }
         }
-        fields.values_mut().for_each(truncate_timestamps);
-        let json = serde_json::to_string(&fields).map_err(|e| StoreError::Codec(e.to_string()))?;
+        let json = fields.into_json()?;
         tx.prepare_cached(
             "INSERT INTO documents (path, parent, fields, create_time, update_time, version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::StoreError;
 
+/// The single key of the map a [`Timestamp`] serializes to (`{"$timestamp": RFC 3339}`).
+pub(crate) const TIMESTAMP_MARKER: &str = "$timestamp";
+
 /// A document's fields: field name → value.
 pub type Fields = BTreeMap<String, Value>;
 
@@ -224,7 +227,7 @@ impl Value {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
-    const MARKER: &'static str = "$timestamp";
+    const MARKER: &'static str = TIMESTAMP_MARKER;
 
     /// RFC 3339 with microseconds and `Z`.
     pub fn to_rfc3339(&self) -> String {
@@ -257,9 +260,9 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// # Errors
 /// [`StoreError::Codec`] when the struct does not serialize to a JSON object.
 pub fn to_fields<T: Serialize>(value: &T) -> Result<Fields, StoreError> {
-    match serde_json::to_value(value).map_err(|e| StoreError::Codec(e.to_string()))? {
-        serde_json::Value::Object(o) => Ok(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect()),
-        other => Err(StoreError::Codec(format!("expected an object, got {other}"))),
+    match super::encode::to_value(value).map_err(|e| StoreError::Codec(e.to_string()))? {
+        Value::MapValue(m) => Ok(m.fields),
+        other => Err(StoreError::Codec(format!("expected an object, got {}", other.to_json()))),
     }
 }
 
@@ -268,8 +271,7 @@ pub fn to_fields<T: Serialize>(value: &T) -> Result<Fields, StoreError> {
 /// # Errors
 /// [`StoreError::Codec`] when the fields do not match the struct.
 pub fn from_fields<T: DeserializeOwned>(fields: &Fields) -> Result<T, StoreError> {
-    let json = serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect());
-    serde_json::from_value(json).map_err(|e| StoreError::Codec(e.to_string()))
+    super::decode::from_fields(fields).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 /// Reads the value at a dotted field path (`a.b.c`), descending through maps.
