@@ -52,6 +52,39 @@ pub struct SqliteStore {
     /// its connection: there reads go through the writer, one statement at a time).
     readers: Option<Arc<ReaderPool>>,
     last_commit: Arc<AtomicI64>,
+    /// Background WAL checkpoints of a file database (stop with the last clone).
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// How often the background checkpointer copies committed WAL frames into the database file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL checkpoints off the commit path. SQLite's automatic checkpoint (after 1,000 WAL pages;
+/// <https://www.sqlite.org/wal.html#automatic_checkpoint>) runs inside the commit that crosses
+/// the threshold and fsyncs the WAL and the database file while that commit holds the writer,
+/// so every commit queued behind it waits for the disk. The writer's automatic checkpoint is
+/// off instead, and a thread runs a `PASSIVE` checkpoint (which never blocks writers or
+/// readers) every [`CHECKPOINT_INTERVAL`] on its own connection. Dropping this stops the thread.
+struct Checkpointer {
+    _stop: std::sync::mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn spawn(path: &Path) -> Result<Self, StoreError> {
+        use std::sync::mpsc::RecvTimeoutError;
+        let conn = Connection::open(path).map_err(sql_err)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                    // A failed checkpoint leaves the frames in the WAL for the next one.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("sqlite checkpoint thread: {e}")))?;
+        Ok(Self { _stop: stop })
+    }
 }
 
 /// Checked-out read connections of a file database.
@@ -247,8 +280,11 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql_err)?;
         let readers = ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
-        Self::init(conn, Some(Arc::new(readers)))
+        let mut store = Self::init(conn, Some(Arc::new(readers)))?;
+        store._checkpointer = Some(Arc::new(Checkpointer::spawn(path)?));
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -261,7 +297,12 @@ impl SqliteStore {
 
     fn init(conn: Connection, readers: Option<Arc<ReaderPool>>) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
-        Ok(Self { writer: Arc::new(Mutex::new(conn)), readers, last_commit: Arc::new(AtomicI64::new(0)) })
+        Ok(Self {
+            writer: Arc::new(Mutex::new(conn)),
+            readers,
+            last_commit: Arc::new(AtomicI64::new(0)),
+            _checkpointer: None,
+        })
     }
 
     /// Runs `f` on the writer connection (the commit's critical section) off the async runtime.
@@ -409,5 +450,40 @@ impl Transaction for SqliteTransaction {
         let SqliteTransaction { store, reads } = *self;
         let last = store.last_commit.clone();
         store.with_writer(move |conn| apply_commit(conn, &writes, &reads, &last)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer does not checkpoint; the background thread copies the WAL into the file.
+    #[tokio::test]
+    async fn wal_is_checkpointed_off_the_commit_path() {
+        let dir = std::env::temp_dir().join(format!("jeevibe-ckpt-{}", uuid::Uuid::new_v4()));
+        let db = dir.join("store.db");
+        let store = SqliteStore::open(&db).unwrap();
+        let writer_setting: i64 =
+            store.writer.lock().unwrap().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
+        assert_eq!(writer_setting, 0);
+        let text = Value::string("x".repeat(4_000));
+        for i in 0..200 {
+            let path = DocPath::parse(&format!("docs/d{i}")).unwrap();
+            store.commit(vec![Write::set(path, Fields::from([("text".to_owned(), text.clone())]))]).await.unwrap();
+        }
+        let mut size = 0;
+        for _ in 0..40 {
+            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            size = std::fs::metadata(&db).unwrap().len();
+            if size > 800_000 {
+                break;
+            }
+        }
+        assert!(size > 800_000, "database file has {size} bytes after the checkpoints");
+        let back = store.get(&DocPath::parse("docs/d199").unwrap(), None).await.unwrap().unwrap();
+        assert_eq!(back.fields["text"], text);
+        drop(back);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

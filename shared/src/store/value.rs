@@ -60,22 +60,37 @@ pub struct MapValue {
 }
 
 mod integer_string {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&v.to_string())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            S(String),
-            N(i64),
+        d.deserialize_any(IntegerVisitor)
+    }
+
+    /// Accepts the REST form (a decimal string) and a plain JSON integer.
+    struct IntegerVisitor;
+
+    impl Visitor<'_> for IntegerVisitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a 64-bit integer or its decimal string")
         }
-        match Repr::deserialize(d)? {
-            Repr::S(s) => s.parse().map_err(D::Error::custom),
-            Repr::N(n) => Ok(n),
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<i64, E> {
+            v.parse().map_err(E::custom)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(E::custom)
         }
     }
 }
