@@ -10,7 +10,7 @@
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::value::{Fields, TIMESTAMP_MARKER, Timestamp, Value};
+use super::value::{Fields, TIMESTAMP_MARKER, TIMESTAMP_NEWTYPE, Timestamp, Value};
 
 /// Why fields did not decode into the requested type (the type's own message: a missing
 /// field, a wrong type).
@@ -136,10 +136,13 @@ impl<'de> de::Deserializer<'de> for &'de Value {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
-        visitor.visit_newtype_struct(self)
+        match self {
+            Value::TimestampValue(t) if name == TIMESTAMP_NEWTYPE => visitor.visit_i64(t.timestamp_micros()),
+            _ => visitor.visit_newtype_struct(self),
+        }
     }
 
     fn deserialize_enum<V: Visitor<'de>>(

@@ -259,14 +259,44 @@ impl Serialize for Timestamp {
     }
 }
 
+/// The newtype name under which [`Timestamp`] asks to be deserialized. The store's own
+/// decoder ([`super::decode`]) answers it for a `timestampValue` with the microseconds since
+/// the Unix epoch (`visit_i64`), skipping the RFC 3339 text; every other deserializer sees an
+/// ordinary newtype around the map `{"$timestamp": RFC 3339}`.
+pub(crate) const TIMESTAMP_NEWTYPE: &str = "$jeevibe::store::Timestamp";
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_newtype_struct(TIMESTAMP_NEWTYPE, TimestampVisitor)
+    }
+}
+
+struct TimestampVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(r#"a map {"$timestamp": RFC 3339}"#)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<Timestamp, D::Error> {
         #[derive(Deserialize)]
         struct Repr {
             #[serde(rename = "$timestamp")]
             ts: DateTime<Utc>,
         }
         Ok(Timestamp(Repr::deserialize(d)?.ts.trunc_subsecs(6)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
+        self.visit_newtype_struct(serde::de::value::MapAccessDeserializer::new(map))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, micros: i64) -> Result<Timestamp, E> {
+        DateTime::from_timestamp_micros(micros)
+            .map(Timestamp)
+            .ok_or_else(|| E::custom(format!("timestamp of {micros} µs is out of range")))
     }
 }
 
