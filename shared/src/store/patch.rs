@@ -14,8 +14,8 @@ use chrono::SubsecRound;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
-use super::StoreError;
 use super::value::{Fields, Value, get_path, remove_path, set_path};
+use super::{StoreError, Write, WriteKind};
 
 /// One top-level field of a document being patched.
 enum Slot<'a> {
@@ -68,6 +68,44 @@ fn truncate_timestamps(v: &mut Value) {
     }
 }
 
+/// The JSON text of the values a write replaces whole (each field of a set, each top-level
+/// path of a merge's mask that has a value), timestamps truncated to microseconds. Rendered
+/// before the commit takes the writer, so the critical section only splices text.
+pub(crate) struct Rendered(Vec<Option<Box<RawValue>>>);
+
+impl Rendered {
+    /// Renders the whole-field values of `w`: one entry per field of a set, per mask path of
+    /// a merge (`None` for a dotted or absent path), none for a delete.
+    ///
+    /// # Errors
+    /// [`StoreError::Codec`] when a value does not serialize.
+    pub(crate) fn of(w: &Write) -> Result<Self, StoreError> {
+        let one = |v: &Value| {
+            if has_fine_timestamp(v) {
+                let mut owned = v.clone();
+                truncate_timestamps(&mut owned);
+                serde_json::value::to_raw_value(&owned).map_err(codec)
+            } else {
+                serde_json::value::to_raw_value(v).map_err(codec)
+            }
+        };
+        let values = match &w.kind {
+            WriteKind::Set(fields) => fields.values().map(|v| one(v).map(Some)).collect::<Result<_, _>>()?,
+            WriteKind::Merge { fields, mask } => mask
+                .iter()
+                .map(|p| if p.contains('.') { Ok(None) } else { fields.get(p).map(one).transpose() })
+                .collect::<Result<_, _>>()?,
+            WriteKind::Delete => Vec::new(),
+        };
+        Ok(Self(values))
+    }
+
+    /// The rendered text of entry `i` (see [`Rendered::of`]).
+    pub(crate) fn get(&self, i: usize) -> Option<&RawValue> {
+        self.0.get(i).and_then(|r| r.as_deref())
+    }
+}
+
 impl<'a> Patched<'a> {
     /// Splits stored fields (a JSON object of REST values) into raw top-level entries.
     ///
@@ -78,9 +116,19 @@ impl<'a> Patched<'a> {
         Ok(Self { fields: raw.into_iter().map(|(k, v)| (k, Slot::Raw(v))).collect() })
     }
 
-    /// Replaces every field with `fields` (a set).
-    pub(crate) fn replace_all(&mut self, fields: &'a Fields) {
-        self.fields = fields.iter().map(|(k, v)| (k.clone(), Slot::Borrowed(v))).collect();
+    /// Replaces every field with `fields` (a set), each field's text taken from `rendered`
+    /// ([`Rendered::of`] of the same write) when there, else the value itself.
+    pub(crate) fn replace_all(&mut self, fields: &'a Fields, rendered: &'a Rendered) {
+        self.fields = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| (k.clone(), rendered.get(i).map_or(Slot::Borrowed(v), Slot::Raw)))
+            .collect();
+    }
+
+    /// Replaces the top-level field `name` with already rendered JSON text.
+    pub(crate) fn set_raw(&mut self, name: &str, raw: &'a RawValue) {
+        self.fields.insert(name.to_owned(), Slot::Raw(raw));
     }
 
     /// The parsed top-level field `head`, if present.
@@ -256,6 +304,40 @@ mod tests {
         assert_eq!(out, serde_json::to_string(&expected).unwrap());
         let back: Fields = serde_json::from_str(&out).unwrap();
         assert_eq!(back, expected);
+    }
+
+    /// A merge spliced from rendered text stores what a merge of the values stores.
+    #[test]
+    fn rendered_merge_matches_value_merge() {
+        let (_, json) = stored();
+        let fine = Utc.timestamp_opt(1_764_000_000, 123_456_789).unwrap();
+        let new = Fields::from([
+            ("n".to_owned(), Value::TimestampValue(fine)),
+            ("s".to_owned(), Value::map(Fields::from([("t".to_owned(), Value::BooleanValue(true))]))),
+        ]);
+        let mask = vec!["n".to_owned(), "s".to_owned(), "big.x".to_owned(), "gone".to_owned()];
+        let write = Write::merge_mask(crate::store::DocPath::parse("d/x").unwrap(), new.clone(), mask.clone());
+        let rendered = Rendered::of(&write).unwrap();
+        assert!(rendered.get(0).is_some() && rendered.get(1).is_some());
+        assert!(rendered.get(2).is_none() && rendered.get(3).is_none());
+        let mut spliced = Patched::parse(&json).unwrap();
+        let mut plain = Patched::parse(&json).unwrap();
+        for (i, path) in mask.iter().enumerate() {
+            match (rendered.get(i), get_path(&new, path)) {
+                (Some(raw), _) => spliced.set_raw(path, raw),
+                (None, Some(v)) => spliced.set(path, v).unwrap(),
+                (None, None) => spliced.remove(path).unwrap(),
+            }
+            match get_path(&new, path) {
+                Some(v) => plain.set(path, v).unwrap(),
+                None => plain.remove(path).unwrap(),
+            }
+        }
+        let (spliced, plain) = (spliced.into_json().unwrap(), plain.into_json().unwrap());
+        assert_eq!(spliced, plain);
+        let back: Fields = serde_json::from_str(&spliced).unwrap();
+        assert_eq!(back["n"], Value::timestamp(fine));
+        assert_eq!(get_path(&back, "big.x"), None);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::metering::{record_commit, record_query, record_reads};
-use super::patch::Patched;
+use super::patch::{Patched, Rendered};
 use super::value::{Fields, Value};
 use super::write::{FieldTransform, Precondition, WriteKind, apply_increment};
 use super::{DocPath, Document, DocumentStore, Query, StoreError, Transaction, Write, check_commit_size};
@@ -181,6 +181,7 @@ fn load_stored(conn: &Connection, path: &str, with_json: bool) -> Result<Option<
 fn apply_commit(
     conn: &mut Connection,
     writes: &[Write],
+    rendered: &[Rendered],
     read_versions: &[(String, Option<i64>)],
     last_commit: &AtomicI64,
 ) -> Result<(), StoreError> {
@@ -202,7 +203,7 @@ fn apply_commit(
     let now = now.max(last_commit.fetch_max(now, Ordering::SeqCst) + 1);
     last_commit.fetch_max(now, Ordering::SeqCst);
     let commit_time = micros_to_time(now);
-    for w in writes {
+    for (w, rendered) in writes.iter().zip(rendered) {
         let merging = matches!(w.kind, WriteKind::Merge { .. });
         let existing = load_stored(&tx, w.path.as_str(), merging)?;
         match w.precondition {
@@ -233,12 +234,13 @@ fn apply_commit(
             None => Patched::default(),
         };
         match &w.kind {
-            WriteKind::Set(new) => fields.replace_all(new),
+            WriteKind::Set(new) => fields.replace_all(new, rendered),
             WriteKind::Merge { fields: new, mask } => {
-                for path in mask {
-                    match super::value::get_path(new, path) {
-                        Some(v) => fields.set(path, v)?,
-                        None => fields.remove(path)?,
+                for (i, path) in mask.iter().enumerate() {
+                    match (rendered.get(i), super::value::get_path(new, path)) {
+                        (Some(raw), _) => fields.set_raw(path, raw),
+                        (None, Some(v)) => fields.set(path, v)?,
+                        (None, None) => fields.remove(path)?,
                     }
                 }
             }
@@ -314,6 +316,20 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| poisoned())?;
             f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
+    }
+
+    /// Commits `writes` if the documents in `reads` still have the versions read. The values
+    /// the writes replace whole are rendered to JSON before the writer is taken.
+    async fn run_commit(&self, writes: Vec<Write>, reads: Vec<(String, Option<i64>)>) -> Result<(), StoreError> {
+        let conn = self.writer.clone();
+        let last = self.last_commit.clone();
+        tokio::task::spawn_blocking(move || {
+            let rendered = writes.iter().map(Rendered::of).collect::<Result<Vec<_>, _>>()?;
+            let mut guard = conn.lock().map_err(|_| poisoned())?;
+            apply_commit(&mut guard, &writes, &rendered, &reads, &last)
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
@@ -410,8 +426,7 @@ impl DocumentStore for SqliteStore {
     async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_commit_size(&writes)?;
         record_commit(&writes);
-        let last = self.last_commit.clone();
-        self.with_writer(move |conn| apply_commit(conn, &writes, &[], &last)).await
+        self.run_commit(writes, Vec::new()).await
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
@@ -448,8 +463,7 @@ impl Transaction for SqliteTransaction {
         check_commit_size(&writes)?;
         record_commit(&writes);
         let SqliteTransaction { store, reads } = *self;
-        let last = store.last_commit.clone();
-        store.with_writer(move |conn| apply_commit(conn, &writes, &reads, &last)).await
+        store.run_commit(writes, reads).await
     }
 }
 
