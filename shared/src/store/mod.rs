@@ -5,8 +5,11 @@
 //! Two backends implement [`DocumentStore`]: [`sqlite::SqliteStore`] (embedded default) and
 //! the Firestore backend. Domain code only sees the trait.
 
+pub mod decode;
+pub mod encode;
 pub mod firestore;
 pub mod metering;
+mod patch;
 pub mod path;
 pub mod query;
 pub mod retry;
@@ -19,6 +22,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use decode::from_value;
+pub use encode::to_value;
 pub use path::{CollectionPath, DocPath};
 pub use query::{Direction, Op, Query};
 pub use retry::TransactionRetry;

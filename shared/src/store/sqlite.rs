@@ -18,11 +18,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::metering::{record_commit, record_query, record_reads};
-use super::value::{Fields, Value, remove_path, set_path};
+use super::patch::{Patched, Rendered};
+use super::value::{Fields, Value};
 use super::write::{FieldTransform, Precondition, WriteKind, apply_increment};
 use super::{DocPath, Document, DocumentStore, Query, StoreError, Transaction, Write, check_commit_size};
 
@@ -51,6 +52,39 @@ pub struct SqliteStore {
     /// its connection: there reads go through the writer, one statement at a time).
     readers: Option<Arc<ReaderPool>>,
     last_commit: Arc<AtomicI64>,
+    /// Background WAL checkpoints of a file database (stop with the last clone).
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// How often the background checkpointer copies committed WAL frames into the database file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL checkpoints off the commit path. SQLite's automatic checkpoint (after 1,000 WAL pages;
+/// <https://www.sqlite.org/wal.html#automatic_checkpoint>) runs inside the commit that crosses
+/// the threshold and fsyncs the WAL and the database file while that commit holds the writer,
+/// so every commit queued behind it waits for the disk. The writer's automatic checkpoint is
+/// off instead, and a thread runs a `PASSIVE` checkpoint (which never blocks writers or
+/// readers) every [`CHECKPOINT_INTERVAL`] on its own connection. Dropping this stops the thread.
+struct Checkpointer {
+    _stop: std::sync::mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn spawn(path: &Path) -> Result<Self, StoreError> {
+        use std::sync::mpsc::RecvTimeoutError;
+        let conn = Connection::open(path).map_err(sql_err)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                    // A failed checkpoint leaves the frames in the WAL for the next one.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("sqlite checkpoint thread: {e}")))?;
+        Ok(Self { _stop: stop })
+    }
 }
 
 /// Checked-out read connections of a file database.
@@ -124,20 +158,30 @@ fn to_document(path: &DocPath, row: Row) -> Document {
     }
 }
 
-/// Truncates every timestamp in `v` to microseconds, as Firestore stores them.
-fn truncate_timestamps(v: &mut Value) {
-    match v {
-        Value::TimestampValue(t) => *t = t.trunc_subsecs(6),
-        Value::ArrayValue(a) => a.values.iter_mut().for_each(truncate_timestamps),
-        Value::MapValue(m) => m.fields.values_mut().for_each(truncate_timestamps),
-        _ => {}
-    }
+/// A stored document's creation time, version and, when asked for, its fields' JSON text.
+struct Stored {
+    json: Option<String>,
+    create_time: i64,
+    version: i64,
 }
 
-/// Applies writes in one `BEGIN IMMEDIATE` transaction after checking read versions.
+fn load_stored(conn: &Connection, path: &str, with_json: bool) -> Result<Option<Stored>, StoreError> {
+    conn.prepare_cached("SELECT fields, create_time, update_time, version FROM documents WHERE path = ?1")
+        .map_err(sql_err)?
+        .query_row(params![path], |r| {
+            let json = if with_json { Some(r.get::<_, String>(0)?) } else { None };
+            Ok(Stored { json, create_time: r.get(1)?, version: r.get(3)? })
+        })
+        .optional()
+        .map_err(sql_err)
+}
+
+/// Applies writes in one `BEGIN IMMEDIATE` transaction after checking read versions. A
+/// merge parses only the stored top-level fields it reaches into ([`Patched`]).
 fn apply_commit(
     conn: &mut Connection,
     writes: &[Write],
+    rendered: &[Rendered],
     read_versions: &[(String, Option<i64>)],
     last_commit: &AtomicI64,
 ) -> Result<(), StoreError> {
@@ -159,8 +203,9 @@ fn apply_commit(
     let now = now.max(last_commit.fetch_max(now, Ordering::SeqCst) + 1);
     last_commit.fetch_max(now, Ordering::SeqCst);
     let commit_time = micros_to_time(now);
-    for w in writes {
-        let existing = load(&tx, w.path.as_str())?;
+    for (w, rendered) in writes.iter().zip(rendered) {
+        let merging = matches!(w.kind, WriteKind::Merge { .. });
+        let existing = load_stored(&tx, w.path.as_str(), merging)?;
         match w.precondition {
             Some(Precondition::Exists(true)) if existing.is_none() => {
                 return Err(StoreError::NotFound(w.path.to_string()));
@@ -180,17 +225,22 @@ fn apply_commit(
         // A new version is above the old one (another process sharing the file sees a change)
         // and, for a document created anew, the commit time: unique within the process, so a
         // reader of a deleted document cannot mistake its re-creation for the original.
-        let (mut fields, create_time, version) = match existing {
-            Some(r) => (r.fields, r.create_time, (r.version + 1).max(now)),
-            None => (Fields::new(), now, now),
+        let (stored_json, create_time, version) = match existing {
+            Some(r) => (r.json, r.create_time, (r.version + 1).max(now)),
+            None => (None, now, now),
+        };
+        let mut fields = match &stored_json {
+            Some(json) => Patched::parse(json)?,
+            None => Patched::default(),
         };
         match &w.kind {
-            WriteKind::Set(new) => fields = new.clone(),
+            WriteKind::Set(new) => fields.replace_all(new, rendered),
             WriteKind::Merge { fields: new, mask } => {
-                for path in mask {
-                    match super::value::get_path(new, path) {
-                        Some(v) => set_path(&mut fields, path, v.clone()),
-                        None => remove_path(&mut fields, path),
+                for (i, path) in mask.iter().enumerate() {
+                    match (rendered.get(i), super::value::get_path(new, path)) {
+                        (Some(raw), _) => fields.set_raw(path, raw),
+                        (None, Some(v)) => fields.set(path, v)?,
+                        (None, None) => fields.remove(path)?,
                     }
                 }
             }
@@ -199,14 +249,13 @@ fn apply_commit(
         for t in &w.transforms {
             match t {
                 FieldTransform::Increment(path, by) => {
-                    let next = apply_increment(super::value::get_path(&fields, path), by);
-                    set_path(&mut fields, path, next);
+                    let next = apply_increment(fields.get(path)?, by);
+                    fields.set_owned(path, next)?;
                 }
-                FieldTransform::ServerTimestamp(path) => set_path(&mut fields, path, Value::timestamp(commit_time)),
+                FieldTransform::ServerTimestamp(path) => fields.set_owned(path, Value::timestamp(commit_time))?,
             }
         }
-        fields.values_mut().for_each(truncate_timestamps);
-        let json = serde_json::to_string(&fields).map_err(|e| StoreError::Codec(e.to_string()))?;
+        let json = fields.into_json()?;
         tx.prepare_cached(
             "INSERT INTO documents (path, parent, fields, create_time, update_time, version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -233,8 +282,11 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql_err)?;
         let readers = ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
-        Self::init(conn, Some(Arc::new(readers)))
+        let mut store = Self::init(conn, Some(Arc::new(readers)))?;
+        store._checkpointer = Some(Arc::new(Checkpointer::spawn(path)?));
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -247,7 +299,12 @@ impl SqliteStore {
 
     fn init(conn: Connection, readers: Option<Arc<ReaderPool>>) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
-        Ok(Self { writer: Arc::new(Mutex::new(conn)), readers, last_commit: Arc::new(AtomicI64::new(0)) })
+        Ok(Self {
+            writer: Arc::new(Mutex::new(conn)),
+            readers,
+            last_commit: Arc::new(AtomicI64::new(0)),
+            _checkpointer: None,
+        })
     }
 
     /// Runs `f` on the writer connection (the commit's critical section) off the async runtime.
@@ -259,6 +316,20 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| poisoned())?;
             f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
+    }
+
+    /// Commits `writes` if the documents in `reads` still have the versions read. The values
+    /// the writes replace whole are rendered to JSON before the writer is taken.
+    async fn run_commit(&self, writes: Vec<Write>, reads: Vec<(String, Option<i64>)>) -> Result<(), StoreError> {
+        let conn = self.writer.clone();
+        let last = self.last_commit.clone();
+        tokio::task::spawn_blocking(move || {
+            let rendered = writes.iter().map(Rendered::of).collect::<Result<Vec<_>, _>>()?;
+            let mut guard = conn.lock().map_err(|_| poisoned())?;
+            apply_commit(&mut guard, &writes, &rendered, &reads, &last)
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("sqlite task: {e}")))?
@@ -355,8 +426,7 @@ impl DocumentStore for SqliteStore {
     async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         check_commit_size(&writes)?;
         record_commit(&writes);
-        let last = self.last_commit.clone();
-        self.with_writer(move |conn| apply_commit(conn, &writes, &[], &last)).await
+        self.run_commit(writes, Vec::new()).await
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
@@ -393,7 +463,41 @@ impl Transaction for SqliteTransaction {
         check_commit_size(&writes)?;
         record_commit(&writes);
         let SqliteTransaction { store, reads } = *self;
-        let last = store.last_commit.clone();
-        store.with_writer(move |conn| apply_commit(conn, &writes, &reads, &last)).await
+        store.run_commit(writes, reads).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer does not checkpoint; the background thread copies the WAL into the file.
+    #[tokio::test]
+    async fn wal_is_checkpointed_off_the_commit_path() {
+        let dir = std::env::temp_dir().join(format!("jeevibe-ckpt-{}", uuid::Uuid::new_v4()));
+        let db = dir.join("store.db");
+        let store = SqliteStore::open(&db).unwrap();
+        let writer_setting: i64 =
+            store.writer.lock().unwrap().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
+        assert_eq!(writer_setting, 0);
+        let text = Value::string("x".repeat(4_000));
+        for i in 0..200 {
+            let path = DocPath::parse(&format!("docs/d{i}")).unwrap();
+            store.commit(vec![Write::set(path, Fields::from([("text".to_owned(), text.clone())]))]).await.unwrap();
+        }
+        let mut size = 0;
+        for _ in 0..40 {
+            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            size = std::fs::metadata(&db).unwrap().len();
+            if size > 800_000 {
+                break;
+            }
+        }
+        assert!(size > 800_000, "database file has {size} bytes after the checkpoints");
+        let back = store.get(&DocPath::parse("docs/d199").unwrap(), None).await.unwrap().unwrap();
+        assert_eq!(back.fields["text"], text);
+        drop(back);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::StoreError;
 
+/// The single key of the map a [`Timestamp`] serializes to (`{"$timestamp": RFC 3339}`).
+pub(crate) const TIMESTAMP_MARKER: &str = "$timestamp";
+
 /// A document's fields: field name → value.
 pub type Fields = BTreeMap<String, Value>;
 
@@ -57,22 +60,37 @@ pub struct MapValue {
 }
 
 mod integer_string {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&v.to_string())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            S(String),
-            N(i64),
+        d.deserialize_any(IntegerVisitor)
+    }
+
+    /// Accepts the REST form (a decimal string) and a plain JSON integer.
+    struct IntegerVisitor;
+
+    impl Visitor<'_> for IntegerVisitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a 64-bit integer or its decimal string")
         }
-        match Repr::deserialize(d)? {
-            Repr::S(s) => s.parse().map_err(D::Error::custom),
-            Repr::N(n) => Ok(n),
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<i64, E> {
+            v.parse().map_err(E::custom)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(E::custom)
         }
     }
 }
@@ -224,7 +242,7 @@ impl Value {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
-    const MARKER: &'static str = "$timestamp";
+    const MARKER: &'static str = TIMESTAMP_MARKER;
 
     /// RFC 3339 with microseconds and `Z`.
     pub fn to_rfc3339(&self) -> String {
@@ -241,14 +259,44 @@ impl Serialize for Timestamp {
     }
 }
 
+/// The newtype name under which [`Timestamp`] asks to be deserialized. The store's own
+/// decoder ([`super::decode`]) answers it for a `timestampValue` with the microseconds since
+/// the Unix epoch (`visit_i64`), skipping the RFC 3339 text; every other deserializer sees an
+/// ordinary newtype around the map `{"$timestamp": RFC 3339}`.
+pub(crate) const TIMESTAMP_NEWTYPE: &str = "$jeevibe::store::Timestamp";
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_newtype_struct(TIMESTAMP_NEWTYPE, TimestampVisitor)
+    }
+}
+
+struct TimestampVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(r#"a map {"$timestamp": RFC 3339}"#)
+    }
+
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<Timestamp, D::Error> {
         #[derive(Deserialize)]
         struct Repr {
             #[serde(rename = "$timestamp")]
             ts: DateTime<Utc>,
         }
         Ok(Timestamp(Repr::deserialize(d)?.ts.trunc_subsecs(6)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Timestamp, A::Error> {
+        self.visit_newtype_struct(serde::de::value::MapAccessDeserializer::new(map))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, micros: i64) -> Result<Timestamp, E> {
+        DateTime::from_timestamp_micros(micros)
+            .map(Timestamp)
+            .ok_or_else(|| E::custom(format!("timestamp of {micros} µs is out of range")))
     }
 }
 
@@ -257,9 +305,9 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// # Errors
 /// [`StoreError::Codec`] when the struct does not serialize to a JSON object.
 pub fn to_fields<T: Serialize>(value: &T) -> Result<Fields, StoreError> {
-    match serde_json::to_value(value).map_err(|e| StoreError::Codec(e.to_string()))? {
-        serde_json::Value::Object(o) => Ok(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect()),
-        other => Err(StoreError::Codec(format!("expected an object, got {other}"))),
+    match super::encode::to_value(value).map_err(|e| StoreError::Codec(e.to_string()))? {
+        Value::MapValue(m) => Ok(m.fields),
+        other => Err(StoreError::Codec(format!("expected an object, got {}", other.to_json()))),
     }
 }
 
@@ -268,8 +316,7 @@ pub fn to_fields<T: Serialize>(value: &T) -> Result<Fields, StoreError> {
 /// # Errors
 /// [`StoreError::Codec`] when the fields do not match the struct.
 pub fn from_fields<T: DeserializeOwned>(fields: &Fields) -> Result<T, StoreError> {
-    let json = serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect());
-    serde_json::from_value(json).map_err(|e| StoreError::Codec(e.to_string()))
+    super::decode::from_fields(fields).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 /// Reads the value at a dotted field path (`a.b.c`), descending through maps.
