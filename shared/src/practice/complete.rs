@@ -203,9 +203,10 @@ pub fn grade_items(
     Ok(Graded { result, abilities, totals, weekly })
 }
 
-/// `v` as a store value (through its JSON form; [`Timestamp`]s stay timestamps).
+/// `v` as a store value, encoded directly ([`crate::store::to_value`]: no JSON in between;
+/// [`Timestamp`]s stay timestamps).
 pub(super) fn json_value<T: serde::Serialize>(v: &T) -> Result<Value, PracticeError> {
-    serde_json::to_value(v).map(Value::from_json).map_err(|e| PracticeError::Internal(e.to_string()))
+    crate::store::to_value(v).map_err(|e| PracticeError::Internal(e.to_string()))
 }
 
 /// The write that applies `graded` to the user document `users/{uid}` for a session on `day`:
