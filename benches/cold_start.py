@@ -9,7 +9,7 @@ Three tables for docs/benchmarks.md, from release binaries (CARGO_TARGET_DIR/rel
    first 200 is one sample. Beside it, Node's `http` module answering the same JSON. Median and
    max of RUNS runs, in ms. With --strace, one extra run per binary under `strace -f -e openat`
    counts the files opened under /etc/ssl before the first response (TLS roots).
-2. Resident memory (VmRSS of /proc/PID/status, MB) of `jeevibe serve`: at start, with the
+2. Resident memory (VmRSS and RssAnon of /proc/PID/status, MB) of `jeevibe serve`: at start, with the
    8,000-question bank loaded (after the first quiz), and after 10,000 requests
    (`POST /v1/quizzes`, size 10, 64 Ultra users, one keep-alive connection); once with the
    bank imported before the start (`jeevibe import`), once seeded at start
@@ -17,7 +17,7 @@ Three tables for docs/benchmarks.md, from release binaries (CARGO_TARGET_DIR/rel
 3. Size in bytes of each stripped release binary (the release profile strips).
 
 Usage: benches/cold_start.py [--bin-dir /work/bench-target/release] [--runs 20] [--strace]
-       [--requests 10000] [--skip-memory]
+       [--requests 10000] [--skip-memory | --memory-only]
 """
 import argparse
 import http.client
@@ -124,11 +124,16 @@ def cold_start(bins, runs, work, use_strace):
     return rows
 
 
-def rss_mb(pid):
+def status_mb(pid, field):
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024.0
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
+
+
+def rss_mb(pid):
+    """(VmRSS, RssAnon) in MB: all resident pages, and the anonymous ones (heap, stacks)."""
+    return status_mb(pid, "VmRSS"), status_mb(pid, "RssAnon")
 
 
 def settle():
@@ -190,7 +195,7 @@ def memory(bins, work, requests, bank):
         try:
             first_response(port)
             settle()
-            node_rss = rss_mb(proc.pid)
+            node_rss = rss_mb(proc.pid)[0]
         finally:
             stop(proc)
     return results, node_rss
@@ -203,46 +208,58 @@ def main():
     ap.add_argument("--requests", type=int, default=10000)
     ap.add_argument("--strace", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory table (needs only jeevibe)")
     args = ap.parse_args()
     bins = {name: pathlib.Path(args.bin_dir) / name for name in BINARIES}
-    missing = [str(p) for p in bins.values() if not p.exists()]
+    needed = ["jeevibe"] if args.memory_only else BINARIES
+    missing = [str(bins[n]) for n in needed if not bins[n].exists()]
     if missing:
         sys.exit(f"missing release binaries: {', '.join(missing)} (cargo build --release --bins)")
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
-        print(f"\n### Start → first response (server mode, {args.runs} runs)\n")
-        print("| binary | median ms | max ms | files opened under /etc/ssl before it listens |")
-        print("|---|---|---|---|")
-        rows = cold_start(bins, args.runs, work, args.strace)
-        for name, med, mx, certs in rows:
-            print(f"| {name} | {med:.2f} | {mx:.2f} | {'–' if certs is None else certs} |")
-        node_med = next((m for n, m, _, _ in rows if n.startswith("node")), None)
-        if node_med:
-            worst = max(m for n, m, _, _ in rows if not n.startswith("node"))
-            print(f"\nslowest function median {worst:.2f} ms: goal <= 5 ms {'met' if worst <= 5 else 'NOT met'}; "
-                  f"Node is {node_med / worst:.0f}x slower")
-        print("\n### Stripped release binaries\n")
-        print("| binary | bytes | MiB |")
-        print("|---|---|---|")
-        for name in BINARIES:
-            size = bins[name].stat().st_size
-            print(f"| {name} | {size:,} | {size / 2**20:.1f} |")
+        if not args.memory_only:
+            start_and_size_tables(bins, args, work)
         if not args.skip_memory:
-            bank = work / "bank.jsonl"
-            subprocess.run([str(bins["jeevibe"]), "gen-bank", "--count", "8000", "--seed", "42", "--out", str(bank)],
-                           check=True)
-            results, node_rss = memory(bins, work, args.requests, bank)
-            print(f"\n### Resident memory of `jeevibe serve` (VmRSS, MB; 8,000-question bank; {args.requests:,} requests)\n")
-            print("| bank | at start | with the bank | after the requests | requests/s (one connection) |")
-            print("|---|---|---|---|---|")
-            for how, a, b, c, rps in results:
-                print(f"| {how} | {a:.1f} | {b:.1f} | {c:.1f} | {rps:.0f} |")
-            if node_rss:
-                print(f"| Node hello world (scale) | {node_rss:.1f} | – | – | – |")
-            worst = max(max(b, c) for _, _, b, c, _ in results)
-            print(f"\nlargest with the bank: {worst:.1f} MB: goal <= 24 MB {'met' if worst <= 24 else 'NOT met'}")
+            memory_table(bins, args, work)
+
+
+def start_and_size_tables(bins, args, work):
+    print(f"\n### Start → first response (server mode, {args.runs} runs)\n")
+    print("| binary | median ms | max ms | files opened under /etc/ssl before it listens |")
+    print("|---|---|---|---|")
+    rows = cold_start(bins, args.runs, work, args.strace)
+    for name, med, mx, certs in rows:
+        print(f"| {name} | {med:.2f} | {mx:.2f} | {'–' if certs is None else certs} |")
+    node_med = next((m for n, m, _, _ in rows if n.startswith("node")), None)
+    if node_med:
+        worst = max(m for n, m, _, _ in rows if not n.startswith("node"))
+        print(f"\nslowest function median {worst:.2f} ms: goal <= 5 ms {'met' if worst <= 5 else 'NOT met'}; "
+              f"Node is {node_med / worst:.0f}x slower")
+    print("\n### Stripped release binaries\n")
+    print("| binary | bytes | MiB |")
+    print("|---|---|---|")
+    for name in BINARIES:
+        size = bins[name].stat().st_size
+        print(f"| {name} | {size:,} | {size / 2**20:.1f} |")
+
+
+def memory_table(bins, args, work):
+    bank = work / "bank.jsonl"
+    subprocess.run([str(bins["jeevibe"]), "gen-bank", "--count", "8000", "--seed", "42", "--out", str(bank)],
+                   check=True)
+    results, node_rss = memory(bins, work, args.requests, bank)
+    print(f"\n### Resident memory of `jeevibe serve` (VmRSS, MB; 8,000-question bank; {args.requests:,} requests)\n")
+    print("VmRSS / RssAnon (anonymous pages: heap, stacks), MB\n")
+    print("| bank | at start | with the bank | after the requests | requests/s (one connection) |")
+    print("|---|---|---|---|---|")
+    for how, a, b, c, rps in results:
+        print(f"| {how} | {a[0]:.1f} / {a[1]:.1f} | {b[0]:.1f} / {b[1]:.1f} | {c[0]:.1f} / {c[1]:.1f} | {rps:.0f} |")
+    if node_rss:
+        print(f"| Node hello world (scale) | {node_rss:.1f} | – | – | – |")
+    worst = max(max(b[0], c[0]) for _, _, b, c, _ in results)
+    print(f"\nlargest with the bank: {worst:.1f} MB: goal <= 24 MB {'met' if worst <= 24 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -167,32 +167,64 @@ pub async fn seed_if_empty(store: &dyn DocumentStore, path: &Path) -> anyhow::Re
     Ok(Some(import_file(store, path).await?.0))
 }
 
-/// [`seed_if_empty`] on a thread of its own, with its own single-threaded runtime, awaited
-/// from the caller. The import's transient allocations (≈ 60 MB at peak for an
-/// 8,000-question bank: the parsed file, the documents, the write batches) then come from that
-/// thread's own malloc arena, which is freed whole when the import ends and so is given back
-/// to the OS; made on the server's worker threads they were left in those threads' arenas
-/// between live allocations, and the process stayed at 78–98 MB (docs/benchmarks.md,
-/// "Memory").
+/// Environment variable that turns a function binary into the seeding child of
+/// [`seed_if_empty_in_child`]: [`crate::runtime::start`] (and its variants) then imports
+/// `JEEVIBE_SEED_FILE` when the store has no bank, prints the [`SeedOutcome`] as one JSON line
+/// on stdout and returns instead of serving.
+pub const SEED_CHILD_ENV: &str = "JEEVIBE_SEED_CHILD";
+
+/// What the seeding child did: `{"seeded": 8000}`, or `{"seeded": null}` when the store
+/// already held a bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SeedOutcome {
+    /// Questions imported; `None` when a bank was already present.
+    pub seeded: Option<usize>,
+}
+
+/// [`seed_if_empty`] in a child process: `program` (this binary, `std::env::current_exe()`)
+/// started with the caller's environment plus [`SEED_CHILD_ENV`], awaited without blocking
+/// the runtime. The import's transient allocations (≈ 60 MB at peak for an 8,000-question
+/// bank: the parsed file, the documents, the write batches) then never enter the serving
+/// process. Made in this process, even on a thread of its own, they stayed resident: glibc
+/// keeps a thread's malloc arena, and the free memory inside it, after the thread ends
+/// (12–15 MB more than a bank imported before the start; docs/benchmarks.md, "Memory").
 ///
 /// # Errors
-/// As [`import_file`], or when the thread or its runtime cannot be started.
-pub async fn seed_if_empty_isolated(store: Store, path: std::path::PathBuf) -> anyhow::Result<Option<usize>> {
-    let (done, result) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("bank-seed".into())
-        .spawn(move || {
-            let outcome = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)
-                .and_then(|runtime| {
-                    let outcome = runtime.block_on(seed_if_empty(store.as_ref(), &path));
-                    runtime.shutdown_timeout(Duration::from_secs(5));
-                    outcome
-                });
-            let _ = done.send(outcome);
-        })
-        .context("starting the bank-seed thread")?;
-    result.await.context("the bank-seed thread ended without an answer")?
+/// When the child cannot be started, fails (the error names its exit status and carries its
+/// stderr, which holds its error), or prints no [`SeedOutcome`].
+pub async fn seed_if_empty_in_child(program: &Path) -> anyhow::Result<Option<usize>> {
+    let mut command = std::process::Command::new(program);
+    command.env(SEED_CHILD_ENV, "1").stdin(std::process::Stdio::null());
+    let display = program.display().to_string();
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .context("the bank-seed task ended without an answer")?
+        .with_context(|| format!("starting the bank-seed process {display}"))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "seeding the question bank failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let outcome: SeedOutcome = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .with_context(|| format!("the bank-seed process printed no outcome: {stdout:?}"))?;
+    Ok(outcome.seeded)
+}
+
+/// The seeding child's work (see [`SEED_CHILD_ENV`]): opens the configured store, imports
+/// `config.seed_file` when the store has no bank, and prints the [`SeedOutcome`] line.
+///
+/// # Errors
+/// When no seed file is configured, or as [`open_store`] and [`seed_if_empty`].
+pub async fn run_seed_child(config: &Config) -> anyhow::Result<()> {
+    let path = config.seed_file.as_deref().context("JEEVIBE_SEED_FILE is not set")?;
+    let store = open_store(config).await?;
+    let seeded = seed_if_empty(store.as_ref(), path).await?;
+    println!("{}", serde_json::to_string(&SeedOutcome { seeded })?);
+    Ok(())
 }

@@ -144,3 +144,82 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `GET /healthz` on 127.0.0.1:`port` until it answers 200, for up to `seconds`.
+fn wait_healthy(port: u16, seconds: u64) -> bool {
+    use std::io::{Read, Write};
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < end {
+        if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let mut reply = String::new();
+            let _ = conn.read_to_string(&mut reply);
+            if reply.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn seed_child_imports_only_into_an_empty_store_and_reports_as_json() {
+    let dir = temp_dir();
+    let db = dir.join("jeevibe.db");
+    let bank = shared::testing::sample_bank_path();
+    let env = [
+        ("JEEVIBE_SQLITE_PATH", db.to_str().unwrap()),
+        ("JEEVIBE_SEED_FILE", bank.to_str().unwrap()),
+        (shared::startup::SEED_CHILD_ENV, "1"),
+    ];
+    let first = jeevibe(&["serve"], &env);
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(String::from_utf8_lossy(&first.stdout).trim(), r#"{"seeded":90}"#);
+    let again = jeevibe(&["serve"], &env);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), r#"{"seeded":null}"#);
+}
+
+#[tokio::test]
+async fn serve_seeds_the_bank_through_a_child_process_and_stops_on_its_errors() {
+    let dir = temp_dir();
+    let db = dir.join("jeevibe.db");
+    let keys = dir.join("keys");
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{not json\n").unwrap();
+    let port = free_port().to_string();
+    let env = |seed: &str| {
+        [
+            ("JEEVIBE_SQLITE_PATH", db.to_str().unwrap().to_owned()),
+            ("JEEVIBE_DEV_KEYS_DIR", keys.to_str().unwrap().to_owned()),
+            ("JEEVIBE_LISTEN_IP", "127.0.0.1".to_owned()),
+            ("PORT", port.clone()),
+            ("JEEVIBE_SEED_FILE", seed.to_owned()),
+        ]
+    };
+    let failed = Command::new(BIN).arg("serve").envs(env(bad.to_str().unwrap())).output().unwrap();
+    assert!(!failed.status.success());
+    let t = text(&failed);
+    assert!(t.contains("seeding the question bank failed") && t.contains("line 1: not a question record"), "{t}");
+
+    let mut server = Command::new(BIN)
+        .arg("serve")
+        .envs(env(shared::testing::sample_bank_path().to_str().unwrap()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = wait_healthy(port.parse().unwrap(), 60);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(healthy, "jeevibe serve did not answer on 127.0.0.1:{port}");
+    let store = shared::store::sqlite::SqliteStore::open(&db).unwrap();
+    let meta = shared::bank::storage::read_meta(&store).await.unwrap().expect("the bank was seeded");
+    assert_eq!(meta.count, 90);
+}

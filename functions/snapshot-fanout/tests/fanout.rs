@@ -117,8 +117,8 @@ fn stats(q: &Question, theta: f64) -> (String, TopicStats) {
         q.topic_key.as_str().to_owned(),
         TopicStats {
             subject: q.subject,
-            chapter: q.chapter.clone(),
-            topic: q.topic.clone(),
+            chapter: q.chapter.to_string(),
+            topic: q.topic.to_string(),
             theta,
             se: 0.5,
             answered: 1,
@@ -267,7 +267,7 @@ async fn snapshot_contents_on_known_data_and_the_read_api() {
     let sub1 = s.subjects.iter().find(|a| a.subject == q1.subject).unwrap();
     assert_eq!((sub1.answered, sub1.correct, sub1.marks), (2, 1, 3));
     assert!((sub1.accuracy - 0.5).abs() < 1e-12);
-    let chap1 = s.chapters.iter().find(|a| a.chapter.as_deref() == Some(q1.chapter.as_str())).unwrap();
+    let chap1 = s.chapters.iter().find(|a| a.chapter.as_deref() == Some(&*q1.chapter)).unwrap();
     assert_eq!(chap1.answered, 2);
     let th0 = s.topics.iter().find(|t| t.topic_key == t0).unwrap();
     assert_eq!((th0.theta_start, th0.theta_end), (0.0, 0.1));
@@ -276,7 +276,7 @@ async fn snapshot_contents_on_known_data_and_the_read_api() {
     assert_eq!((s.streak.current, s.streak.longest), (3, 5), "last quiz on Saturday the 28th: alive at the week's end");
     assert_eq!((s.snaps, s.tutor_conversations), (2, 1));
     assert_eq!(s.weakest[0].topic_key, t1);
-    assert_eq!(s.suggested_quiz, Some(json!({"subject": q1.subject.as_str(), "chapter": q1.chapter})));
+    assert_eq!(s.suggested_quiz, Some(json!({"subject": q1.subject.as_str(), "chapter": &*q1.chapter})));
 
     // The read API.
     let token = f.app.token("alice", Tier::Free);

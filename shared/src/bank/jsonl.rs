@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use crate::domain::{Question, RawQuestion};
+use crate::domain::{Interner, Question, RawQuestion};
 
 /// Problems found on one line.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +42,12 @@ impl ImportReport {
 
 /// Parses a JSONL bank. Blank lines are skipped; ids must be unique across the file.
 pub fn parse_jsonl(reader: impl BufRead) -> ImportReport {
+    parse_jsonl_interned(reader, &mut Interner::default())
+}
+
+/// [`parse_jsonl`] taking the repeated strings (chapter, topic, topic key, tags, source) from
+/// `interner`, so several texts of one bank (its stored chunks) share them.
+pub fn parse_jsonl_interned(reader: impl BufRead, interner: &mut Interner) -> ImportReport {
     let mut report = ImportReport::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, line) in reader.lines().enumerate() {
@@ -70,13 +76,14 @@ pub fn parse_jsonl(reader: impl BufRead) -> ImportReport {
         if let Some(first) = seen.insert(raw.id.clone(), n) {
             messages.push(format!("id: duplicate of line {first}"));
         }
-        match raw.validate() {
+        let id = raw.id.clone();
+        match raw.into_question(interner) {
             Ok(q) if messages.is_empty() => report.questions.push(q),
             Ok(_) => {}
             Err(errs) => messages.extend(errs),
         }
         if !messages.is_empty() {
-            report.errors.push(LineError { line: n, id: Some(raw.id), messages });
+            report.errors.push(LineError { line: n, id: Some(id), messages });
         }
     }
     report

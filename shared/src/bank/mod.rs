@@ -9,4 +9,4 @@ pub mod synthetic;
 
 pub use cache::BankCache;
 pub use index::QuestionBank;
-pub use jsonl::{ImportReport, LineError, parse_jsonl};
+pub use jsonl::{ImportReport, LineError, parse_jsonl, parse_jsonl_interned};

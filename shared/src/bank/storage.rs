@@ -13,8 +13,8 @@
 
 use chrono::Utc;
 
-use super::jsonl::parse_jsonl;
-use crate::domain::{Question, RawQuestion};
+use super::jsonl::parse_jsonl_interned;
+use crate::domain::{Interner, Question, RawQuestion};
 use crate::store::{
     CollectionPath, DocPath, DocumentStore, Fields, Query, StoreError, Timestamp, Value, Write, commit_chunked,
     to_fields,
@@ -132,10 +132,11 @@ pub async fn load(store: &dyn DocumentStore, meta: Option<&BankMeta>) -> Result<
     };
     let paths = (0..meta.chunks).map(|i| chunk_path(&meta.version, i)).collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(meta.count.max(0) as usize);
+    let mut interner = Interner::default();
     for (path, doc) in paths.iter().zip(store.get_all(&paths, None).await?) {
         let doc = doc.ok_or_else(|| StoreError::NotFound(path.to_string()))?;
         let text = doc.fields.get("jsonl").and_then(Value::as_str).unwrap_or_default();
-        let report = parse_jsonl(text.as_bytes());
+        let report = parse_jsonl_interned(text.as_bytes(), &mut interner);
         if !report.errors.is_empty() {
             tracing::warn!(chunk = %path, errors = %report.error_text(), "skipping invalid stored questions");
         }
@@ -147,8 +148,9 @@ pub async fn load(store: &dyn DocumentStore, meta: Option<&BankMeta>) -> Result<
 async fn load_documents(store: &dyn DocumentStore) -> Result<Vec<Question>, StoreError> {
     let docs = store.query(&Query::new(CollectionPath::root(QUESTIONS)?)).await?;
     let mut out = Vec::with_capacity(docs.len());
+    let mut interner = Interner::default();
     for d in docs {
-        match d.decode::<RawQuestion>().map_err(|e| vec![e.to_string()]).and_then(|r| r.validate()) {
+        match d.decode::<RawQuestion>().map_err(|e| vec![e.to_string()]).and_then(|r| r.into_question(&mut interner)) {
             Ok(q) => out.push(q),
             Err(errs) => tracing::warn!(path = %d.path, errors = ?errs, "skipping invalid stored question"),
         }

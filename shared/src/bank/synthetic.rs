@@ -6,11 +6,12 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::{IrtParams, McqOption, OptionKey, Question, RawQuestion, Subject};
+use crate::domain::{Interner, IrtParams, McqOption, OptionKey, Question, RawQuestion, Subject};
 
 /// Generates `count` valid questions from `seed`.
 pub fn generate(count: usize, seed: u64) -> Vec<Question> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut interner = Interner::default();
     (0..count)
         .map(|i| {
             let subject = Subject::ALL[i % 3];
@@ -49,7 +50,7 @@ pub fn generate(count: usize, seed: u64) -> Vec<Question> {
                 tags: vec!["synthetic".to_owned()],
                 source: format!("synthetic:seed-{seed}"),
             };
-            raw.validate().expect("synthetic questions are valid by construction")
+            raw.into_question(&mut interner).expect("synthetic questions are valid by construction")
         })
         .collect()
 }

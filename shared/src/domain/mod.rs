@@ -2,6 +2,7 @@
 
 pub mod entitlements;
 pub mod ids;
+pub mod interner;
 pub mod ist_day;
 pub mod question;
 pub mod served;
@@ -11,6 +12,7 @@ pub mod topic;
 
 pub use entitlements::{AnalyticsLevel, DailyLimits, Entitlements, PracticeAccess, TIER_TABLE, TutorLevel};
 pub use ids::{ConversationId, PackId, QuestionId, QuizId, SnapId, TurnId, UserId};
+pub use interner::Interner;
 pub use ist_day::IstDay;
 pub use question::{AnswerKey, IrtParams, McqOption, OptionKey, Question, QuestionType, RawQuestion};
 pub use served::ServedQuestion;

@@ -6,10 +6,11 @@
 //! validated one, built with [`RawQuestion::validate`].
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{QuestionId, Subject, TopicKey};
+use super::{Interner, QuestionId, Subject, TopicKey};
 
 /// Question type, as in JEE Main / Advanced papers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -153,11 +154,12 @@ pub struct Question {
     pub id: QuestionId,
     /// Subject.
     pub subject: Subject,
-    /// Chapter.
-    pub chapter: String,
-    /// Topic.
-    pub topic: String,
-    /// Derived topic key (`subject/chapter/topic` slugs).
+    /// Chapter (shared with the other questions of the chapter when parsed with one
+    /// [`Interner`]).
+    pub chapter: Arc<str>,
+    /// Topic (shared like `chapter`).
+    pub topic: Arc<str>,
+    /// Derived topic key (`subject/chapter/topic` slugs; shared like `chapter`).
     pub topic_key: TopicKey,
     /// Type.
     pub kind: QuestionType,
@@ -171,10 +173,10 @@ pub struct Question {
     pub solution: String,
     /// IRT parameters.
     pub irt: IrtParams,
-    /// Tags.
-    pub tags: Vec<String>,
-    /// Provenance.
-    pub source: String,
+    /// Tags (each shared like `chapter`).
+    pub tags: Box<[Arc<str>]>,
+    /// Provenance (shared like `chapter`).
+    pub source: Arc<str>,
 }
 
 /// Longest stem, option or solution text accepted, in bytes.
@@ -243,6 +245,17 @@ impl RawQuestion {
     /// # Errors
     /// One message per broken rule (field name first).
     pub fn validate(&self) -> Result<Question, Vec<String>> {
+        self.clone().into_question(&mut Interner::default())
+    }
+
+    /// [`RawQuestion::validate`] consuming the record: its texts move into the question
+    /// instead of being copied, and the strings that repeat across a bank (chapter, topic,
+    /// topic key, tags, source) are taken from `interner`, so a bank parsed with one interner
+    /// holds each of them once.
+    ///
+    /// # Errors
+    /// As [`RawQuestion::validate`].
+    pub fn into_question(self, interner: &mut Interner) -> Result<Question, Vec<String>> {
         let mut errors = Vec::new();
         let id = QuestionId::parse(&self.id).map_err(|e| errors.push(format!("id: {e}"))).ok();
         let subject = Subject::parse(&self.subject);
@@ -302,17 +315,19 @@ impl RawQuestion {
             (Some(id), Some(subject), Some(kind), Some(answer)) if errors.is_empty() => Ok(Question {
                 id,
                 subject,
-                topic_key: TopicKey::new(subject, &self.chapter, &self.topic),
-                chapter: self.chapter.clone(),
-                topic: self.topic.clone(),
+                topic_key: TopicKey::from_stored(
+                    interner.intern(TopicKey::new(subject, &self.chapter, &self.topic).as_str()),
+                ),
+                chapter: interner.intern(&self.chapter),
+                topic: interner.intern(&self.topic),
                 kind,
-                stem: self.stem.clone(),
-                options: self.options.clone(),
+                stem: self.stem,
+                options: self.options,
                 answer,
-                solution: self.solution.clone(),
+                solution: self.solution,
                 irt: self.irt,
-                tags: self.tags.clone(),
-                source: self.source.clone(),
+                tags: self.tags.iter().map(|t| interner.intern(t)).collect(),
+                source: interner.intern(&self.source),
             }),
             _ => Err(errors),
         }
@@ -325,16 +340,16 @@ impl Question {
         RawQuestion {
             id: self.id.to_string(),
             subject: self.subject.as_str().to_owned(),
-            chapter: self.chapter.clone(),
-            topic: self.topic.clone(),
+            chapter: self.chapter.to_string(),
+            topic: self.topic.to_string(),
             kind: serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
             stem: self.stem.clone(),
             options: self.options.clone(),
             answer: self.answer.to_json(),
             solution: self.solution.clone(),
             irt: self.irt,
-            tags: self.tags.clone(),
-            source: self.source.clone(),
+            tags: self.tags.iter().map(|t| t.to_string()).collect(),
+            source: self.source.to_string(),
         }
     }
 }

@@ -112,6 +112,9 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
 /// The whole `main` of a function binary: read and validate the configuration, set up
 /// logging and state, build the function's routes, and run. On Lambda, SQS batches of jobs
 /// (e.g. `snap.solve` after a `202`) are taken by the same binary ([`crate::jobs::JobEvents`]).
+/// With `JEEVIBE_SEED_FILE`, the bank is imported first by a child process of the same binary
+/// ([`crate::startup::seed_if_empty_in_child`]), which this function runs instead of serving
+/// when [`crate::startup::SEED_CHILD_ENV`] is set.
 ///
 /// # Errors
 /// Configuration, start-up or runtime errors (printed by `main`).
@@ -143,9 +146,15 @@ pub async fn start_with_state(
 ) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     crate::telemetry::init(config.log_format);
+    if std::env::var_os(crate::startup::SEED_CHILD_ENV).is_some() {
+        return crate::startup::run_seed_child(&config).await;
+    }
     let state = crate::startup::build_state(&config).await?;
     if let Some(seed) = &config.seed_file
-        && let Some(n) = crate::startup::seed_if_empty_isolated(state.store.clone(), seed.clone()).await?
+        && let Some(n) = crate::startup::seed_if_empty_in_child(
+            &std::env::current_exe().context("locating this binary to seed the question bank")?,
+        )
+        .await?
     {
         tracing::info!(questions = n, file = %seed.display(), "seeded question bank");
     }

@@ -67,8 +67,8 @@ pub async fn seed(
             for q in &qs {
                 user.abilities.entry(q.topic_key.as_str().into()).or_insert_with(|| TopicStats {
                     subject: q.subject,
-                    chapter: q.chapter.clone(),
-                    topic: q.topic.clone(),
+                    chapter: q.chapter.to_string(),
+                    topic: q.topic.to_string(),
                     theta: rng.random_range(-2.0..2.0),
                     se: 0.4,
                     answered: 1,
