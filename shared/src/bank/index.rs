@@ -72,14 +72,12 @@ impl QuestionBank {
     /// so `"Laws of Motion"` and `"laws-of-motion"` are the same chapter.
     pub fn pools(&self, subject: Option<Subject>, chapter: Option<&str>) -> Pools<'_> {
         let chapter = chapter.map(slug);
-        let pools = self
-            .topics
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| subject.is_none_or(|s| s == t.subject))
-            .filter(|(_, t)| chapter.as_ref().is_none_or(|c| *c == t.chapter_slug))
-            .map(|(i, _)| self.selection.pool(&self.questions, i))
-            .collect();
+        let mut pools = Vec::with_capacity(self.topics.len());
+        for (i, t) in self.topics.iter().enumerate() {
+            if subject.is_none_or(|s| s == t.subject) && chapter.as_ref().is_none_or(|c| *c == t.chapter_slug) {
+                pools.push(self.selection.pool(&self.questions, i));
+            }
+        }
         Pools::new(&self.selection, &self.questions, pools)
     }
 }

@@ -16,14 +16,16 @@
 //! unseen items is the quiz topped up with the least recently seen ones (oldest first).
 //!
 //! What does not depend on the student is computed once per bank ([`SelectionIndex`]): items
-//! as integer indices grouped by topic, and each topic's items ordered by information at the
-//! θ points of a grid ([`GRID_POINTS`] points over [−4, 4], the estimator's quadrature grid).
+//! as integer indices grouped by topic with their IRT parameters, and each topic's items ordered
+//! by information at the θ points of a grid ([`GRID_POINTS`] points over [−4, 4], the
+//! estimator's quadrature grid; positions stored in 2 bytes, 4 for a topic over 65,536 items).
 //! A slot walks the order at the grid point nearest the student's θ, takes the first
 //! [`SHORTLIST`] unseen items, ranks those by information at the exact θ and draws from the best
 //! [`RANDOMESQUE_K`]: at a grid point this is exactly the best five of all unseen items, and
 //! between points (θ at most 0.05 away) the test `shortlist_holds_the_exact_best_five` checks
 //! that it still is, for every topic of the synthetic bank at 801 θ values. The recently seen set
-//! is a bit set over item indices.
+//! is a bit set over item indices. The topic weights are computed once per quiz: a pick changes
+//! only its own topic's n_t, so only that weight is updated between slots.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -35,7 +37,7 @@ use rustc_hash::FxHashMap;
 
 use super::estimator::Ability;
 use super::model::fisher_information;
-use crate::domain::{Question, TopicKey};
+use crate::domain::{IrtParams, Question, TopicKey};
 
 /// Size of the randomesque candidate set.
 pub const RANDOMESQUE_K: usize = 5;
@@ -56,60 +58,132 @@ fn grid_point(theta: f64) -> usize {
     (((theta - GRID_MIN) / GRID_STEP).round() as usize).min(GRID_POINTS - 1)
 }
 
+/// One row per grid point of positions into a topic's items, as narrow as the topic allows.
+#[derive(Debug, Clone)]
+enum Ranking {
+    /// Topics of at most 65,536 items: positions fit `u16` (2 bytes per item and grid point,
+    /// 1.3 MB for the 8,000-item bank).
+    Narrow(Vec<u16>),
+    /// Larger topics.
+    Wide(Vec<u32>),
+}
+
+/// Whether every position into `n` items fits a `u16` (positions 0 to n − 1).
+fn fits_u16_positions(n: usize) -> bool {
+    n <= usize::from(u16::MAX) + 1
+}
+
 /// One topic's items and their information rankings.
 #[derive(Debug, Clone)]
 struct TopicItems {
     key: TopicKey,
     /// Bank indices of the items, ascending.
     items: Vec<u32>,
+    /// The items' IRT parameters, by position (so a slot reads no [`Question`]).
+    params: Vec<IrtParams>,
     /// `GRID_POINTS` rows of `items.len()` positions into `items`, each row by decreasing
     /// information at its grid θ (ties by position).
-    by_information: Vec<u32>,
+    by_information: Ranking,
 }
 
 impl TopicItems {
     fn new(key: TopicKey, items: Vec<u32>, questions: &[Question]) -> Self {
         let n = items.len();
-        let mut by_information = Vec::with_capacity(GRID_POINTS * n);
+        let params: Vec<IrtParams> = items.iter().map(|&i| questions[i as usize].irt).collect();
+        let narrow = fits_u16_positions(n);
+        let mut by_information = if narrow {
+            Ranking::Narrow(Vec::with_capacity(GRID_POINTS * n))
+        } else {
+            Ranking::Wide(Vec::with_capacity(GRID_POINTS * n))
+        };
         let mut info: Vec<f64> = vec![0.0; n];
+        let mut row: Vec<u32> = Vec::with_capacity(n);
         for g in 0..GRID_POINTS {
             let theta = GRID_MIN + GRID_STEP * g as f64;
-            for (slot, &i) in info.iter_mut().zip(&items) {
-                *slot = fisher_information(theta, &questions[i as usize].irt);
+            for (slot, p) in info.iter_mut().zip(&params) {
+                *slot = fisher_information(theta, p);
             }
-            let mut row: Vec<u32> = (0..n as u32).collect();
+            row.clear();
+            row.extend(0..n as u32);
             row.sort_by(|&x, &y| info[y as usize].total_cmp(&info[x as usize]).then(x.cmp(&y)));
-            by_information.extend(row);
+            match &mut by_information {
+                Ranking::Narrow(r) => r.extend(row.iter().map(|&p| p as u16)),
+                Ranking::Wide(r) => r.extend_from_slice(&row),
+            }
         }
-        Self { key, items, by_information }
+        Self { key, items, params, by_information }
     }
 
-    fn row(&self, g: usize) -> &[u32] {
-        let n = self.items.len();
-        &self.by_information[g * n..(g + 1) * n]
+    /// The positions at grid point `g`, by decreasing information.
+    fn row(&self, g: usize) -> impl Iterator<Item = usize> + '_ {
+        let span = g * self.items.len()..(g + 1) * self.items.len();
+        let (narrow, wide): (&[u16], &[u32]) = match &self.by_information {
+            Ranking::Narrow(r) => (&r[span], &[]),
+            Ranking::Wide(r) => (&[], &r[span]),
+        };
+        narrow.iter().map(|&p| usize::from(p)).chain(wide.iter().map(|&p| p as usize))
+    }
+
+    /// One of the [`RANDOMESQUE_K`] unseen items with the most information at `theta` (usable),
+    /// drawn uniformly, as a bank index; `None` when every item was seen. `shortlist` is scratch
+    /// space.
+    fn draw<R: Rng + ?Sized>(
+        &self,
+        theta: f64,
+        seen: &BitSet,
+        shortlist: &mut Vec<(f64, u32)>,
+        rng: &mut R,
+    ) -> Option<u32> {
+        shortlist.clear();
+        for pos in self.row(grid_point(theta)) {
+            let i = self.items[pos];
+            if !seen.contains(i as usize) {
+                shortlist.push((fisher_information(theta, &self.params[pos]), i));
+                if shortlist.len() == SHORTLIST {
+                    break;
+                }
+            }
+        }
+        if shortlist.is_empty() {
+            return None;
+        }
+        let k = RANDOMESQUE_K.min(shortlist.len());
+        if shortlist.len() > k {
+            shortlist.select_nth_unstable_by(k - 1, |x, y| y.0.total_cmp(&x.0));
+        }
+        Some(shortlist[rng.random_range(0..k)].1)
     }
 }
 
+/// Where an item id points: its bank index and its topic number ([`NO_TOPIC`]: none).
+#[derive(Debug, Clone, Copy)]
+struct ItemRef {
+    index: u32,
+    topic: u32,
+}
+
+/// [`ItemRef::topic`] of an item listed in no topic.
+const NO_TOPIC: u32 = u32::MAX;
+
 /// Student-independent selection data over a bank's questions (sorted by id): item ids to
-/// indices, each item's topic, and each topic's information rankings. Built once per bank
-/// version (≈ 650,000 information evaluations for 8,000 items).
+/// indices and topics, and each topic's item parameters and information rankings. Built once
+/// per bank version (≈ 650,000 information evaluations for 8,000 items).
 #[derive(Debug, Default)]
 pub struct SelectionIndex {
-    by_id: FxHashMap<String, u32>,
-    topic_of: Vec<u32>,
+    by_id: FxHashMap<Box<str>, ItemRef>,
     topics: Vec<TopicItems>,
     topic_by_key: FxHashMap<TopicKey, u32>,
 }
 
 impl SelectionIndex {
     /// Indexes `questions` (sorted by id, ids unique) grouped into `topics`: each a key and the
-    /// indices of its items into `questions`.
+    /// indices of its items into `questions`. A topic of more than 65,536 items is ranked with
+    /// 4-byte positions instead of 2-byte ones.
     ///
     /// # Panics
     /// When a topic lists an index outside `questions` or the bank holds 2³² items or more.
     pub fn new(questions: &[Question], topics: Vec<(TopicKey, Vec<u32>)>) -> Self {
-        let by_id = questions.iter().enumerate().map(|(i, q)| (q.id.as_str().to_owned(), i as u32)).collect();
-        let mut topic_of = vec![u32::MAX; questions.len()];
+        let mut topic_of = vec![NO_TOPIC; questions.len()];
         let mut topic_by_key = FxHashMap::default();
         let topics: Vec<TopicItems> = topics
             .into_iter()
@@ -122,12 +196,18 @@ impl SelectionIndex {
                 TopicItems::new(key, items, questions)
             })
             .collect();
-        Self { by_id, topic_of, topics, topic_by_key }
+        let by_id = questions
+            .iter()
+            .zip(topic_of)
+            .enumerate()
+            .map(|(i, (q, topic))| (q.id.as_str().into(), ItemRef { index: i as u32, topic }))
+            .collect();
+        Self { by_id, topics, topic_by_key }
     }
 
     /// Index of the question with id `id`.
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.by_id.get(id).map(|&i| i as usize)
+        self.by_id.get(id).map(|r| r.index as usize)
     }
 
     /// Number of topics.
@@ -302,48 +382,49 @@ pub fn assemble<'a, R: Rng + ?Sized>(
     let mut seen = BitSet::new(questions.len());
     let mut stale: Vec<(usize, u32)> = Vec::new();
     for &(id, rank) in recent.entries.iter().rev() {
-        let Some(i) = index.position(id) else { continue };
-        if seen.contains(i) {
+        let Some(&ItemRef { index: i, topic }) = index.by_id.get(id) else { continue };
+        if seen.contains(i as usize) {
             continue; // listed again earlier: the later (larger) rank was taken
         }
-        seen.insert(i);
-        if let Some(slot) = slots.get_mut(slot_of[index.topic_of[i] as usize] as usize) {
+        seen.insert(i as usize);
+        if let Some(&s) = slot_of.get(topic as usize)
+            && let Some(slot) = slots.get_mut(s as usize)
+        {
             slot.fresh -= 1;
-            stale.push((rank, i as u32));
+            stale.push((rank, i));
         }
     }
+    // The mix's weights are computed once; a pick changes only its own topic's weight.
     let mut chosen: Vec<&'a Question> = Vec::with_capacity(size.min(questions.len()));
-    let mut weights: Vec<f64> = Vec::with_capacity(slots.len());
-    let mut shortlist: Vec<(f64, u32)> = Vec::with_capacity(SHORTLIST);
-    while chosen.len() < size {
-        weights.clear();
-        weights.extend(slots.iter().map(|s| if s.fresh == 0 { 0.0 } else { s.weight / (1 + s.picks) as f64 }));
-        let Ok(dist) = WeightedIndex::new(&weights) else { break };
-        let slot = &mut slots[dist.sample(rng)];
-        let entry = slot.entry;
-        shortlist.clear();
-        for &pos in entry.row(grid_point(slot.theta)) {
-            let i = entry.items[pos as usize];
-            if !seen.contains(i as usize) {
-                shortlist.push((fisher_information(slot.theta, &questions[i as usize].irt), i));
-                if shortlist.len() == SHORTLIST {
-                    break;
+    let mut live = slots.iter().filter(|s| s.fresh > 0).count();
+    let mix = WeightedIndex::new(slots.iter().map(|s| if s.fresh == 0 { 0.0 } else { s.weight }));
+    if let Ok(mut mix) = mix {
+        let mut shortlist: Vec<(f64, u32)> = Vec::with_capacity(SHORTLIST);
+        while chosen.len() < size && live > 0 {
+            let t = mix.sample(rng);
+            let slot = &mut slots[t];
+            if slot.fresh == 0 {
+                continue; // drawn only through rounding in the running total: draw again
+            }
+            match slot.entry.draw(slot.theta, &seen, &mut shortlist, rng) {
+                Some(pick) => {
+                    seen.insert(pick as usize);
+                    chosen.push(&questions[pick as usize]);
+                    slot.fresh -= 1;
+                    slot.picks += 1;
                 }
+                None => slot.fresh = 0, // unreachable while the counts are right; never loop on it
+            }
+            let weight = if slot.fresh == 0 {
+                live -= 1;
+                0.0
+            } else {
+                slot.weight / (1 + slot.picks) as f64
+            };
+            if live > 0 && mix.update_weights(&[(t, &weight)]).is_err() {
+                break;
             }
         }
-        if shortlist.is_empty() {
-            slot.fresh = 0; // unreachable while the counts are right; never loop on it
-            continue;
-        }
-        let k = RANDOMESQUE_K.min(shortlist.len());
-        if shortlist.len() > k {
-            shortlist.select_nth_unstable_by(k - 1, |x, y| y.0.total_cmp(&x.0));
-        }
-        let (_, pick) = shortlist[rng.random_range(0..k)];
-        seen.insert(pick as usize);
-        chosen.push(&questions[pick as usize]);
-        slot.fresh -= 1;
-        slot.picks += 1;
     }
     if chosen.len() < size {
         stale.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| questions[a.1 as usize].id.cmp(&questions[b.1 as usize].id)));
@@ -415,9 +496,12 @@ impl<'a> InformationIndex<'a> {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng;
+
     use super::*;
     use crate::bank::QuestionBank;
     use crate::bank::synthetic::generate;
+    use crate::domain::QuestionId;
 
     #[test]
     fn index_finds_the_same_information_as_a_full_scan() {
@@ -472,10 +556,67 @@ mod tests {
                 let mut exact: Vec<f64> = entry.items.iter().map(|&i| info(i)).collect();
                 exact.sort_by(|a, b| b.total_cmp(a));
                 let row = entry.row(grid_point(usable_theta(theta)));
-                let mut short: Vec<f64> = row.iter().take(SHORTLIST).map(|&p| info(entry.items[p as usize])).collect();
+                let mut short: Vec<f64> = row.take(SHORTLIST).map(|p| info(entry.items[p])).collect();
                 short.sort_by(|a, b| b.total_cmp(a));
                 let k = RANDOMESQUE_K.min(exact.len());
                 assert_eq!(&short[..k], &exact[..k], "topic {} at θ = {theta}", pool.topic);
+            }
+        }
+    }
+
+    #[test]
+    fn positions_are_narrow_up_to_65536_items() {
+        assert!(fits_u16_positions(0));
+        assert!(fits_u16_positions(65_536));
+        assert!(!fits_u16_positions(65_537));
+        let bank = QuestionBank::new(generate(8000, 42), "v");
+        assert!(bank.pools(None, None).iter().all(|p| matches!(p.entry.by_information, Ranking::Narrow(_))));
+    }
+
+    /// A topic of 65,537 items (one more than 2-byte positions can address) is ranked with
+    /// 4-byte positions, and quizzes from it still take the exact best items.
+    #[test]
+    fn a_topic_over_65536_items_is_ranked_with_wide_positions() {
+        let n = 65_537;
+        let template = generate(1, 5).remove(0);
+        let questions: Vec<Question> = (0..n)
+            .map(|i| {
+                let mut q = template.clone();
+                q.id = QuestionId::parse(&format!("big-{i:06}")).expect("id");
+                // Difficulties spread over [−4, 4], discriminations over [0.5, 2].
+                q.irt = IrtParams {
+                    a: 0.5 + 1.5 * ((i * 7919) % n) as f64 / n as f64,
+                    b: -4.0 + 8.0 * i as f64 / n as f64,
+                    c: 0.0,
+                };
+                q
+            })
+            .collect();
+        let key = template.topic_key.clone();
+        let index = SelectionIndex::new(&questions, vec![(key.clone(), (0..n as u32).collect())]);
+        let pools = Pools::new(&index, &questions, vec![index.pool(&questions, 0)]);
+        let entry = pools[0].entry;
+        assert!(matches!(entry.by_information, Ranking::Wide(_)));
+        assert_eq!(index.position("big-065536"), Some(65_536));
+        // At grid points, where the grid's ranking is the exact one.
+        for g in [10, 40, 47, 65] {
+            let theta = GRID_MIN + GRID_STEP * g as f64;
+            assert_eq!(grid_point(usable_theta(theta)), g);
+            let row: Vec<usize> = entry.row(g).collect();
+            assert_eq!(row.len(), n);
+            let mut sorted = row.clone();
+            sorted.sort_unstable();
+            assert!(sorted.iter().enumerate().all(|(i, &p)| i == p), "each position once");
+            let info = |p: usize| fisher_information(theta, &questions[p].irt);
+            assert!(row.windows(2).all(|w| info(w[0]) >= info(w[1])), "by decreasing information");
+            // Five quizzes of one item each: always one of the exact best five at θ.
+            let mut exact: Vec<f64> = questions.iter().map(|q| fisher_information(theta, &q.irt)).collect();
+            exact.sort_by(|a, b| b.total_cmp(a));
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+            let abilities = HashMap::from([(key.clone(), Ability { theta, se: 0.3 })]);
+            for _ in 0..5 {
+                let quiz = assemble(&pools, &abilities, &RecentlySeen::new(), 1, &mut rng);
+                assert!(fisher_information(theta, &quiz[0].irt) >= exact[RANDOMESQUE_K - 1], "θ = {theta}");
             }
         }
     }
