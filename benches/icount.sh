@@ -35,7 +35,7 @@ rows, name = [], None
 for line in open(sys.argv[1], encoding="utf-8"):
     line = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip())
     if re.match(r"^\S+::\S+", line):
-        name = line.split()[0]
+        name = line.split(":(")[0]
     m = re.match(r"^\s+(Instructions|Estimated Cycles):\s+([0-9]+)", line)
     if m and name:
         if m.group(1) == "Instructions":
@@ -45,4 +45,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
 print("\n| benchmark | instructions | estimated cycles |\n|---|---|---|")
 for name, ins, cyc in rows:
     print(f"| `{name}` | {int(ins):,} | {cyc if cyc == '–' else format(int(cyc), ',')} |")
+post = next((r for r in rows if "post_v1_quizzes" in r[0]), None)
+setup = next((r for r in rows if "setup_only" in r[0]), None)
+if post and setup:
+    ins = int(post[1]) - int(setup[1])
+    cyc = int(post[2]) - int(setup[2]) if "–" not in (post[2], setup[2]) else None
+    print(f"| one `POST /v1/quizzes` (post_v1_quizzes − setup_only) | {ins:,} | {'–' if cyc is None else format(cyc, ',')} |")
 PY
