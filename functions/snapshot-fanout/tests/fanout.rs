@@ -151,6 +151,7 @@ fn quiz_write(
         expires_at: Timestamp(at + chrono::Duration::hours(1)),
         subject: None,
         chapter: None,
+        retain_until: None,
         items: items.iter().map(|(q, _, _)| shared::practice::quiz_item(q)).collect(),
         result: Some(QuizResult {
             completed_at: Timestamp(at),

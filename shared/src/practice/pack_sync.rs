@@ -205,6 +205,7 @@ pub async fn sync(
             subject: None,
             chapter: None,
             items,
+            retain_until: Some(crate::records::quiz::retain_until(graded.result.completed_at)),
             result: Some(graded.result.clone()),
         };
         let json = |v: serde_json::Value| Value::from_json(v);

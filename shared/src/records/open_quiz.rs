@@ -72,6 +72,7 @@ impl OpenQuiz {
             subject: self.subject,
             chapter: self.chapter,
             items: self.items,
+            retain_until: Some(super::quiz::retain_until(result.completed_at)),
             result: Some(result),
         }
     }

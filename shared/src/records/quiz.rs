@@ -118,6 +118,20 @@ pub struct QuizDoc {
     /// Set once completed.
     #[serde(default)]
     pub result: Option<QuizResult>,
+    /// When the completed quiz may be deleted: completion + [`QUIZ_RETENTION_DAYS`]. The
+    /// Firestore TTL policy of `quizzes` is on this field (`expires_at` ends only the time to
+    /// complete). Absent on documents written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until: Option<Timestamp>,
+}
+
+/// Days a completed quiz is kept (its result, for replay, the tutor and history; the weekly
+/// snapshot needs only the last 7), the retention `docs/cost.md` prices.
+pub const QUIZ_RETENTION_DAYS: i64 = 30;
+
+/// `retain_until` of a quiz completed at `completed_at`.
+pub fn retain_until(completed_at: Timestamp) -> Timestamp {
+    Timestamp(completed_at.0 + chrono::Duration::days(QUIZ_RETENTION_DAYS))
 }
 
 impl QuizDoc {

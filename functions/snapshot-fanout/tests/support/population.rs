@@ -20,6 +20,7 @@ fn quiz(uid: &str, n: usize, at: chrono::DateTime<chrono::Utc>, qs: &[&Question]
         expires_at: Timestamp(at + chrono::Duration::hours(1)),
         subject: None,
         chapter: None,
+        retain_until: None,
         items: qs.iter().map(|q| shared::practice::quiz_item(q)).collect(),
         result: Some(QuizResult {
             completed_at: Timestamp(at),
