@@ -66,8 +66,8 @@ fn post_v1_quizzes(e: Endpoint) -> u16 {
     black_box(res.status().as_u16())
 }
 
-/// The setup of [`post_v1_quizzes`] without its request: what the blocking-thread toggle
-/// counts besides the request.
+// The setup of `post_v1_quizzes` without its request: what the blocking-thread toggle counts
+// besides the request. (gungraun takes no doc attribute here.)
 #[library_benchmark]
 #[bench::size_10_bank_8000(setup = endpoint)]
 fn setup_only(e: Endpoint) -> u16 {
