@@ -205,7 +205,7 @@ pub fn grade_items(
 
 /// `v` as a store value, encoded directly ([`crate::store::to_value`]: no JSON in between;
 /// [`Timestamp`]s stay timestamps).
-pub(super) fn json_value<T: serde::Serialize>(v: &T) -> Result<Value, PracticeError> {
+pub(super) fn store_value<T: serde::Serialize>(v: &T) -> Result<Value, PracticeError> {
     crate::store::to_value(v).map_err(|e| PracticeError::Internal(e.to_string()))
 }
 
@@ -227,9 +227,9 @@ pub fn user_update(uid: &UserId, user: &UserDoc, graded: &Graded, day: IstDay) -
         _ => week,
     };
     let fields = Fields::from([
-        ("abilities".to_owned(), json_value(&graded.abilities)?),
-        ("totals".to_owned(), json_value(&graded.totals)?),
-        ("streak".to_owned(), json_value(&streak)?),
+        ("abilities".to_owned(), store_value(&graded.abilities)?),
+        ("totals".to_owned(), store_value(&graded.totals)?),
+        ("streak".to_owned(), store_value(&streak)?),
         // For the weekly snapshot's planner (crate::snapshot::active).
         (crate::snapshot::active::UID_FIELD.to_owned(), Value::string(uid.as_str())),
         (crate::snapshot::active::LAST_ACTIVE_WEEK_FIELD.to_owned(), Value::string(active_week)),
@@ -273,7 +273,7 @@ fn absent(quiz_id: &QuizId, user: &UserDoc, quiz_ttl: Duration, now: DateTime<Ut
 /// `write` (a merge of the user document) also replacing `open_quizzes` with `open`.
 fn with_open_quizzes(mut write: Write, open: &BTreeMap<String, OpenQuiz>) -> Result<Write, PracticeError> {
     if let WriteKind::Merge { fields, mask } = &mut write.kind {
-        fields.insert(OPEN_QUIZZES_FIELD.to_owned(), json_value(open)?);
+        fields.insert(OPEN_QUIZZES_FIELD.to_owned(), store_value(open)?);
         mask.push(OPEN_QUIZZES_FIELD.to_owned());
     }
     Ok(write)
@@ -350,7 +350,7 @@ pub async fn complete(
                 }
                 let quiz_fields = Fields::from([
                     ("status".to_owned(), Value::string("completed")),
-                    ("result".to_owned(), json_value(&graded.result)?),
+                    ("result".to_owned(), store_value(&graded.result)?),
                 ]);
                 let writes = vec![
                     Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::complete::json_value;
+use super::complete::store_value;
 use super::error::PracticeError;
 use crate::bank::QuestionBank;
 use crate::domain::{IstDay, Question, QuizId, Subject, Tier, TopicKey, UserId};
@@ -185,12 +185,12 @@ pub async fn generate(
         let (open, evicted) = open_quiz::admit(&user_doc.open_quizzes, &quiz_id, quiz, now);
         let mut fields = Fields::from([
             ("recent".to_owned(), Value::array(user_doc.recent.iter().map(|id| Value::string(id.clone())).collect())),
-            (OPEN_QUIZZES_FIELD.to_owned(), json_value(&open)?),
+            (OPEN_QUIZZES_FIELD.to_owned(), store_value(&open)?),
         ]);
         let mut mask = vec!["recent".to_owned(), OPEN_QUIZZES_FIELD.to_owned()];
         if let Some(newest) = evicted {
             let through = user_doc.open_quizzes_evicted_through.map_or(newest, |t| t.max(newest));
-            fields.insert(EVICTED_THROUGH_FIELD.to_owned(), json_value(&through)?);
+            fields.insert(EVICTED_THROUGH_FIELD.to_owned(), store_value(&through)?);
             mask.push(EVICTED_THROUGH_FIELD.to_owned());
         }
         mask.extend(quota::stale_days(&user_doc.usage, day));

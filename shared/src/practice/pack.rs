@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::complete::store_value;
 use super::error::PracticeError;
 use super::generate::{choose, pools_for, quiz_item};
 use crate::bank::QuestionBank;
@@ -158,7 +159,7 @@ pub async fn download(
         };
         let fields = Fields::from([
             ("recent".to_owned(), Value::array(user.recent.iter().map(|id| Value::string(id.clone())).collect())),
-            ("offline_pack".to_owned(), Value::from_json(serde_json::to_value(&pointer).unwrap_or_default())),
+            ("offline_pack".to_owned(), store_value(&pointer)?),
         ]);
         let mut mask: Vec<String> = fields.keys().cloned().collect();
         mask.extend(quota::stale_days(&user.usage, day));

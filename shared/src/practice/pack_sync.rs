@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::complete::{Answer, grade_items, user_update, validate_answers};
+use super::complete::{Answer, grade_items, store_value, user_update, validate_answers};
 use super::error::PracticeError;
 use super::pack::MAX_PACK_SIZE;
 use crate::domain::{IstDay, PackId, QuizId, UserId};
@@ -208,22 +208,15 @@ pub async fn sync(
             retain_until: Some(crate::records::quiz::retain_until(graded.result.completed_at)),
             result: Some(graded.result.clone()),
         };
-        let json = |v: serde_json::Value| Value::from_json(v);
         let pack_fields = Fields::from([
-            (
-                "applied".to_owned(),
-                json(serde_json::to_value(&pack.applied).map_err(|e| PracticeError::Internal(e.to_string()))?),
-            ),
+            ("applied".to_owned(), store_value(&pack.applied)?),
             ("syncs".to_owned(), Value::IntegerValue(sync_no)),
         ]);
         let mut user_write = user_update(uid, &user, &graded, IstDay::of(session_at))?;
         if let Some(mut pointer) = user.offline_pack.clone().filter(|p| p.id == pack_id.as_str()) {
             pointer.applied = pack.applied.len() as i64;
             if let crate::store::WriteKind::Merge { fields, mask } = &mut user_write.kind {
-                fields.insert(
-                    "offline_pack".to_owned(),
-                    json(serde_json::to_value(&pointer).map_err(|e| PracticeError::Internal(e.to_string()))?),
-                );
+                fields.insert("offline_pack".to_owned(), store_value(&pointer)?);
                 mask.push("offline_pack".to_owned());
             }
         }
