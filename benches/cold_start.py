@@ -9,7 +9,8 @@ Three tables for docs/benchmarks.md, from release binaries (CARGO_TARGET_DIR/rel
    first 200 is one sample. Beside it, Node's `http` module answering the same JSON. Median and
    max of RUNS runs, in ms. With --strace, one extra run per binary under `strace -f -e openat`
    counts the files opened under /etc/ssl before the first response (TLS roots).
-2. Resident memory (VmRSS and RssAnon of /proc/PID/status, MB) of `jeevibe serve`: at start, with the
+2. Resident memory (VmRSS and RssAnon of /proc/PID/status, MB) of `jeevibe serve` and of the
+   `quiz-generate` function binary (the one that holds the bank when deployed): at start, with the
    8,000-question bank loaded (after the first quiz), and after 10,000 requests
    (`POST /v1/quizzes`, size 10, 64 Ultra users, one keep-alive connection); once with the
    bank imported before the start (`jeevibe import`), once seeded at start
@@ -156,16 +157,20 @@ def settle():
 def memory(bins, work, requests, bank):
     jeevibe = str(bins["jeevibe"])
     results = []
-    for how in ("imported before start", "seeded at start"):
-        run = work / how.split()[0]
+    for how, cmd in (
+        ("jeevibe serve, imported before start", [jeevibe, "serve"]),
+        ("jeevibe serve, seeded at start", [jeevibe, "serve"]),
+        ("quiz-generate (the deployed function), imported before start", [str(bins["quiz-generate"])]),
+    ):
+        run = work / f"run{len(results)}"
         run.mkdir()
         env = server_env(run, free_port())
-        if how.startswith("imported"):
-            subprocess.run([jeevibe, "import", str(bank)], env=env, check=True, capture_output=True)
-        else:
+        if "seeded" in how:
             env["JEEVIBE_SEED_FILE"] = str(bank)
+        else:
+            subprocess.run([jeevibe, "import", str(bank)], env=env, check=True, capture_output=True)
         port = int(env["PORT"])
-        proc = spawn([jeevibe, "serve"], env)
+        proc = spawn(cmd, env)
         try:
             first_response(port, 120)
             settle()
@@ -221,10 +226,10 @@ def main():
     ap.add_argument("--requests", type=int, default=10000)
     ap.add_argument("--strace", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
-    ap.add_argument("--memory-only", action="store_true", help="only the memory table (needs only jeevibe)")
+    ap.add_argument("--memory-only", action="store_true", help="only the memory table (needs jeevibe and quiz-generate)")
     args = ap.parse_args()
     bins = {name: pathlib.Path(args.bin_dir) / name for name in BINARIES}
-    needed = ["jeevibe"] if args.memory_only else BINARIES
+    needed = ["jeevibe", "quiz-generate"] if args.memory_only else BINARIES
     missing = [str(bins[n]) for n in needed if not bins[n].exists()]
     if missing:
         sys.exit(f"missing release binaries: {', '.join(missing)} (cargo build --release --bins)")
@@ -264,7 +269,7 @@ def memory_table(bins, args, work):
     subprocess.run([str(bins["jeevibe"]), "gen-bank", "--count", "8000", "--seed", "42", "--out", str(bank)],
                    check=True)
     results, node_rss = memory(bins, work, args.requests, bank)
-    print(f"\n### Resident memory of `jeevibe serve` (VmRSS, MB; 8,000-question bank; {args.requests:,} requests)\n")
+    print(f"\n### Resident memory (VmRSS, MB; 8,000-question bank; {args.requests:,} requests)\n")
     print("VmRSS / RssAnon (anonymous pages: heap, stacks), MB\n")
     print("| bank | at start | with the bank | after the requests | requests/s (one connection) |")
     print("|---|---|---|---|---|")
