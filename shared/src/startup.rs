@@ -1,7 +1,9 @@
 //! Building an instance from configuration: open the store, set up token verification and
 //! the bank cache, and optionally seed the bank.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,8 +17,8 @@ use crate::config::{AuthKeysConfig, Config, StoreConfig};
 use crate::http::AppState;
 use crate::http::state::SnapSettings;
 use crate::images::ImageLimits;
-use crate::jobs::JobDispatcher;
-use crate::objects::ObjectStorage;
+use crate::jobs::{DisabledQueue, JobDispatcher, JobQueue};
+use crate::objects::{ObjectError, ObjectStorage, ObjectsConfig};
 use crate::store::sqlite::SqliteStore;
 use crate::store::timeout::TimeoutStore;
 use crate::store::{DocumentStore, Store};
@@ -59,28 +61,95 @@ pub fn key_source(config: &Config) -> anyhow::Result<KeySource> {
     })
 }
 
-/// Builds the state of one instance.
+/// Future of [`InstanceParts::jobs`].
+pub type JobsFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn JobQueue>>> + Send + 'a>>;
+
+/// Constructors of the parts of an instance that only some functions use: snap image storage,
+/// the job queue and the job handlers. They are chosen at compile time (function pointers, not
+/// flags) because the linker keeps only code reachable from `main`: a function started with
+/// [`InstanceParts::CORE`] links none of object_store's S3 and Cloud Storage clients, the AWS
+/// SDK's SQS client, the Pub/Sub publisher, the image codecs or the snap solver, which makes
+/// its binary smaller, its start shorter and its resident memory lower (`docs/benchmarks.md`,
+/// cold start).
+#[derive(Clone, Copy)]
+pub struct InstanceParts {
+    /// Builds the snap image storage.
+    pub objects: fn(&ObjectsConfig) -> Result<ObjectStorage, ObjectError>,
+    /// Builds the job queue, whose in-process backend runs jobs with the given dispatcher.
+    pub jobs: for<'a> fn(&'a Config, Arc<JobDispatcher>) -> JobsFuture<'a>,
+    /// Registers the job handlers this instance runs.
+    pub register: fn(&AppState),
+}
+
+impl InstanceParts {
+    /// Everything (snap-solve, the snapshot fan-out, the all-in-one server, tests): storage
+    /// from `SNAP_IMAGES_URL`, the queue from `JOB_QUEUE`, and the handlers of every job kind
+    /// ([`register_jobs`]): the SQS and Pub/Sub consumers may receive any kind.
+    pub const ALL: InstanceParts =
+        InstanceParts { objects: ObjectStorage::from_config, jobs: configured_jobs, register: register_jobs };
+
+    /// A function that stores no snap image, enqueues no job and consumes none
+    /// (quiz-generate, quiz-complete, tutor-chat): storage [`ObjectStorage::unused`], a
+    /// [`DisabledQueue`], no job handler.
+    pub const CORE: InstanceParts =
+        InstanceParts { objects: ObjectStorage::unused, jobs: no_jobs, register: |_: &AppState| {} };
+}
+
+/// The queue `config.jobs` names (`JOB_QUEUE`); its Pub/Sub client is built only for Pub/Sub.
+fn configured_jobs(config: &Config, handlers: Arc<JobDispatcher>) -> JobsFuture<'_> {
+    Box::pin(async move {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        config.jobs.build(handlers, reqwest::Client::new, &env).await.context("job queue (JOB_QUEUE)")
+    })
+}
+
+/// A queue that refuses every job, for [`InstanceParts::CORE`].
+fn no_jobs(_config: &Config, _handlers: Arc<JobDispatcher>) -> JobsFuture<'_> {
+    Box::pin(async { Ok(Arc::new(DisabledQueue) as Arc<dyn JobQueue>) })
+}
+
+/// Builds the state of one instance with every part ([`InstanceParts::ALL`]).
 ///
 /// # Errors
 /// When the store or key source cannot be set up.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
-    let store = open_store(config).await?;
-    state_with(config, store, Arc::new(SystemClock)).await
+    build_state_with(config, InstanceParts::ALL).await
 }
 
-/// Builds the state around an existing store and clock (tests), and registers the job
-/// handlers every instance runs (`snap.solve`, `snapshot.batch`).
+/// Builds the state of one instance with `parts`.
+///
+/// # Errors
+/// When the store, the key source or one of the parts cannot be set up.
+pub async fn build_state_with(config: &Config, parts: InstanceParts) -> anyhow::Result<AppState> {
+    let store = open_store(config).await?;
+    state_with_parts(config, store, Arc::new(SystemClock), parts).await
+}
+
+/// Builds the state around an existing store and clock (tests) with every part, and
+/// registers the job handlers every consumer runs (`snap.solve`, `snapshot.batch`).
 ///
 /// # Errors
 /// When the key source, the image storage or the job queue cannot be set up.
 pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    state_with_parts(config, store, clock, InstanceParts::ALL).await
+}
+
+/// Builds the state around an existing store and clock with `parts`, and runs its
+/// `register`.
+///
+/// # Errors
+/// When the key source, the image storage or the job queue cannot be set up.
+pub async fn state_with_parts(
+    config: &Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    parts: InstanceParts,
+) -> anyhow::Result<AppState> {
     let keys = Arc::new(KeyStore::new(key_source(config)?, KEY_REFRESH_COOLDOWN));
     let verifier = Arc::new(TokenVerifier::new(&config.firebase_project_id, keys, config.clock_skew, clock.clone()));
-    let objects = ObjectStorage::from_config(&config.objects).context("snap image storage (SNAP_IMAGES_URL)")?;
+    let objects = (parts.objects)(&config.objects).context("snap image storage (SNAP_IMAGES_URL)")?;
     let job_handlers = Arc::new(JobDispatcher::default());
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let jobs =
-        config.jobs.build(job_handlers.clone(), reqwest::Client::new, &env).await.context("job queue (JOB_QUEUE)")?;
+    let jobs = (parts.jobs)(config, job_handlers.clone()).await?;
     let push_auth = crate::http::jobs_push::push_verifier(config, clock.clone()).context("Pub/Sub push auth")?;
     let state = AppState {
         bank: Arc::new(BankCache::new(store.clone(), config.bank_ttl)),
@@ -103,7 +172,7 @@ pub async fn state_with(config: &Config, store: Store, clock: Arc<dyn Clock>) ->
         },
         push_auth,
     };
-    register_jobs(&state);
+    (parts.register)(&state);
     Ok(state)
 }
 

@@ -44,7 +44,11 @@ fn child_lambda_function() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let result = rt.block_on(shared::runtime::start_with(streaming_test_routes, Some(Arc::new(SqsHandler))));
+    let result = rt.block_on(shared::runtime::start_with(
+        streaming_test_routes,
+        shared::runtime::InstanceParts::ALL,
+        Some(Arc::new(SqsHandler)),
+    ));
     std::process::exit(i32::from(shared::runtime::exit_code(result) != std::process::ExitCode::SUCCESS));
 }
 

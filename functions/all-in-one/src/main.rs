@@ -234,9 +234,11 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            shared::runtime::start_with_state(all_in_one::documented_router, |state| {
-                Some(all_in_one::operator_events::OperatorEvents::new(state) as _)
-            })
+            shared::runtime::start_with_state(
+                all_in_one::documented_router,
+                shared::runtime::InstanceParts::ALL,
+                |state| Some(all_in_one::operator_events::OperatorEvents::new(state) as _),
+            )
             .await
         }
         Command::Import { file, check } => import(file, check).await,

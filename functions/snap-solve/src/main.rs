@@ -2,5 +2,7 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shared::runtime::exit_code(shared::runtime::start(snap_solve::documented_router).await)
+    shared::runtime::exit_code(
+        shared::runtime::start(snap_solve::documented_router, shared::runtime::InstanceParts::ALL).await,
+    )
 }

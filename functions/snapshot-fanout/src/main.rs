@@ -4,6 +4,11 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     shared::runtime::exit_code(
-        shared::runtime::start_with_state(snapshot_fanout::documented_router, snapshot_fanout::events).await,
+        shared::runtime::start_with_state(
+            snapshot_fanout::documented_router,
+            shared::runtime::InstanceParts::ALL,
+            snapshot_fanout::events,
+        )
+        .await,
     )
 }

@@ -25,6 +25,7 @@ mod queue;
 mod sqs;
 
 pub use config::{JobQueueConfig, JobsConfig};
+pub use disabled::DisabledQueue;
 pub use dispatch::JobDispatcher;
 pub use error::{FailedJob, JobError, JobFailure};
 pub use in_process::{DeadLetter, InProcessOptions, InProcessQueue};

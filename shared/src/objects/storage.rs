@@ -79,6 +79,22 @@ fn gcs(bucket: &str, options: &ProviderOptions) -> Result<object_store::gcp::Goo
 }
 
 impl ObjectStorage {
+    /// Storage of an instance that serves no snap route ([`crate::startup::InstanceParts::CORE`]):
+    /// an empty in-memory store that nothing writes, with a random URL secret. Building it
+    /// reaches none of the S3 or Cloud Storage code, so a binary that never calls
+    /// [`ObjectStorage::from_config`] does not link it.
+    ///
+    /// # Errors
+    /// [`ObjectError::Config`] when the operating system has no randomness for the secret.
+    pub fn unused(_config: &ObjectsConfig) -> Result<ObjectStorage, ObjectError> {
+        Ok(ObjectStorage {
+            store: Arc::new(object_store::memory::InMemory::new()),
+            urls: UrlMaker::Local(Arc::new(LocalUrlSigner::random().map_err(ObjectError::Config)?)),
+            prefix: String::new(),
+            keeps_content_type: true,
+        })
+    }
+
     /// Builds the backend named by `config` (creates the local directory when missing). Makes
     /// no network call: credentials are fetched on first use.
     ///

@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{AppState, with_common_layers};
+pub use crate::startup::InstanceParts;
 pub use lambda::{EventError, LambdaApp, LambdaEventHandler};
 pub use lambda_stream::{RESPONSE_STREAMING_ENV, ResponseMode};
 
@@ -114,12 +115,14 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
 /// (e.g. `snap.solve` after a `202`) are taken by the same binary ([`crate::jobs::JobEvents`]).
 /// With `JEEVIBE_SEED_FILE`, the bank is imported first by a child process of the same binary
 /// ([`crate::startup::seed_if_empty_in_child`]), which this function runs instead of serving
-/// when [`crate::startup::SEED_CHILD_ENV`] is set.
+/// when [`crate::startup::SEED_CHILD_ENV`] is set. `parts` names what the instance builds
+/// beyond the core ([`InstanceParts::CORE`] for a function that has no snap storage and no job
+/// queue: its binary then links neither).
 ///
 /// # Errors
 /// Configuration, start-up or runtime errors (printed by `main`).
-pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
-    start_with_state(routes, |state| Some(Arc::new(crate::jobs::JobEvents(state.job_handlers.clone())))).await
+pub async fn start(routes: fn() -> Router<AppState>, parts: InstanceParts) -> anyhow::Result<()> {
+    start_with_state(routes, parts, |state| Some(Arc::new(crate::jobs::JobEvents(state.job_handlers.clone())))).await
 }
 
 /// [`start`] for a binary that also takes non-HTTP Lambda events (an SQS batch, an
@@ -130,9 +133,10 @@ pub async fn start(routes: fn() -> Router<AppState>) -> anyhow::Result<()> {
 /// As [`start`].
 pub async fn start_with(
     routes: fn() -> Router<AppState>,
+    parts: InstanceParts,
     events: Option<Arc<dyn LambdaEventHandler>>,
 ) -> anyhow::Result<()> {
-    start_with_state(routes, move |_| events).await
+    start_with_state(routes, parts, move |_| events).await
 }
 
 /// [`start_with`] for an event handler that needs the application state (the store, the
@@ -142,6 +146,7 @@ pub async fn start_with(
 /// As [`start`].
 pub async fn start_with_state(
     routes: fn() -> Router<AppState>,
+    parts: InstanceParts,
     events: impl FnOnce(&AppState) -> Option<Arc<dyn LambdaEventHandler>>,
 ) -> anyhow::Result<()> {
     let config = Config::from_env()?;
@@ -149,7 +154,7 @@ pub async fn start_with_state(
     if std::env::var_os(crate::startup::SEED_CHILD_ENV).is_some() {
         return crate::startup::run_seed_child(&config).await;
     }
-    let state = crate::startup::build_state(&config).await?;
+    let state = crate::startup::build_state_with(&config, parts).await?;
     if let Some(seed) = &config.seed_file
         && let Some(n) = crate::startup::seed_if_empty_in_child(
             &std::env::current_exe().context("locating this binary to seed the question bank")?,
