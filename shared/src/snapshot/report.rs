@@ -1,5 +1,5 @@
 //! The per-user weekly snapshot, `users/{uid}/snapshots/{week}`: built from the user document,
-//! the quizzes completed that week, and the snaps and tutor conversations of that week. The id
+//! the quizzes completed that week (in the user document, in batches or in quiz documents), and the snaps and tutor conversations of that week. The id
 //! is the week label, so a re-run or a duplicate delivery rewrites the same document.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,7 @@ use super::week::IsoWeek;
 use crate::domain::{Subject, UserId};
 use crate::grading::Outcome;
 use crate::records::UserDoc;
+use crate::records::completed_batch::{LAST_COMPLETED_AT_FIELD, QuizBatchDoc, completed_at, completed_between};
 use crate::records::quiz::QuizDoc;
 use crate::store::{CollectionPath, DocPath, DocumentStore, Op, Query, StoreError, Timestamp, Value};
 
@@ -166,8 +167,48 @@ fn range(q: Query, field: &str, week: IsoWeek) -> Query {
     q.filter(field, Op::Ge, Value::timestamp(week.start_utc())).filter(field, Op::Lt, Value::timestamp(week.end_utc()))
 }
 
-/// Reads what the snapshot needs (the user document, the week's completed quizzes, snaps and
-/// conversations: 4 queries) and builds it, with the week's attempted responses.
+/// The quizzes of `uid` completed in `week`, in completion order (then by id), each once: from
+/// the user document's `completed_quizzes` (already read), the batches whose
+/// `last_completed_at` is in or after the week (1 query; each quiz filtered by its own
+/// completion time) and the legacy quiz documents (1 query on `result.completed_at`, written
+/// by offline pack sync and earlier versions).
+///
+/// # Errors
+/// Store errors; a stored document that no longer decodes.
+pub async fn completed_in_week(
+    store: &dyn DocumentStore,
+    uid: &UserId,
+    user: &UserDoc,
+    week: IsoWeek,
+) -> Result<Vec<QuizDoc>, StoreError> {
+    let (start, end) = (week.start_utc(), week.end_utc());
+    let batches_q =
+        Query::new(QuizBatchDoc::collection(uid)?).filter(LAST_COMPLETED_AT_FIELD, Op::Ge, Value::timestamp(start));
+    let quizzes_q = range(
+        Query::new(CollectionPath::parse(&format!("users/{}/quizzes", uid.as_str()))?)
+            .order_by("result.completed_at", crate::store::Direction::Asc),
+        "result.completed_at",
+        week,
+    );
+    let (batch_docs, quiz_docs) = futures_util::try_join!(store.query(&batches_q), store.query(&quizzes_q))?;
+    let batches: Vec<QuizBatchDoc> = batch_docs.iter().map(|d| d.decode()).collect::<Result<_, _>>()?;
+    let mut found: BTreeMap<String, QuizDoc> = BTreeMap::new();
+    let map = completed_between(&user.completed_quizzes, start, end);
+    for (id, quiz) in map.chain(batches.iter().flat_map(|b| b.completed_between(start, end))) {
+        found.entry(id.clone()).or_insert_with(|| quiz.clone());
+    }
+    for doc in &quiz_docs {
+        let quiz: QuizDoc = doc.decode()?;
+        found.entry(doc.path.id().to_owned()).or_insert(quiz);
+    }
+    let mut ordered: Vec<(String, QuizDoc)> = found.into_iter().collect();
+    ordered.sort_by(|(a_id, a), (b_id, b)| completed_at(a).cmp(&completed_at(b)).then_with(|| a_id.cmp(b_id)));
+    Ok(ordered.into_iter().map(|(_, q)| q).collect())
+}
+
+/// Reads what the snapshot needs (the user document, the week's completed quizzes from the
+/// three places of [`completed_in_week`], snaps and conversations: 1 get and 4 queries) and
+/// builds it, with the week's attempted responses.
 ///
 /// # Errors
 /// Store errors; a stored document that no longer decodes.
@@ -180,13 +221,7 @@ pub async fn build_snapshot(
     let user_id = UserId::parse(uid).map_err(StoreError::InvalidPath)?;
     let user: UserDoc =
         store.get(&UserDoc::path(&user_id)?, None).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
-    let quizzes_q = range(
-        Query::new(CollectionPath::parse(&format!("users/{uid}/quizzes"))?)
-            .order_by("result.completed_at", crate::store::Direction::Asc),
-        "result.completed_at",
-        week,
-    );
-    let quizzes: Vec<QuizDoc> = store.query(&quizzes_q).await?.iter().map(|d| d.decode()).collect::<Result<_, _>>()?;
+    let quizzes = completed_in_week(store, &user_id, &user, week).await?;
     let owned =
         |c: &str| Query::new(CollectionPath::root(c).expect("static id")).filter("uid", Op::Eq, Value::string(uid));
     let snaps = store.query(&range(owned(crate::records::snap::SNAPS), "created_at", week).select(&[])).await?.len();
