@@ -336,3 +336,99 @@ pub fn assemble(
     };
     (doc, responses)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::domain::{IrtParams, QuestionType, QuizId};
+    use crate::records::completed_batch::{QUIZ_BATCHES, QuizBatchDoc};
+    use crate::records::{ItemResult, QuizItem, QuizResult, QuizStatus};
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Write, to_fields};
+
+    /// A completed one-question quiz of alice's: `marks` 4 (correct) or −1, completed at `at`.
+    fn quiz(at: chrono::DateTime<chrono::Utc>, marks: i64) -> QuizDoc {
+        let outcome = if marks > 0 { Outcome::Correct } else { Outcome::Incorrect };
+        QuizDoc {
+            uid: "alice".into(),
+            status: QuizStatus::Completed,
+            created_at: Timestamp(at - Duration::minutes(10)),
+            expires_at: Timestamp(at + Duration::hours(1)),
+            subject: None,
+            chapter: None,
+            items: vec![QuizItem {
+                question_id: "phy-kin-001".into(),
+                topic_key: "physics/kinematics/projectile-motion".into(),
+                subject: Subject::Physics,
+                chapter: "Kinematics".into(),
+                topic: "Projectile motion".into(),
+                kind: QuestionType::SingleCorrect,
+                irt: IrtParams { a: 1.0, b: 0.0, c: 0.25 },
+                answer: serde_json::json!("A"),
+            }],
+            result: Some(QuizResult {
+                completed_at: Timestamp(at),
+                score: marks,
+                max_score: 4,
+                correct: i64::from(marks > 0),
+                partial: 0,
+                incorrect: i64::from(marks < 0),
+                skipped: 0,
+                items: vec![ItemResult {
+                    question_id: "phy-kin-001".into(),
+                    response: serde_json::json!("A"),
+                    marks,
+                    outcome,
+                    seconds: 30,
+                    correct_answer: serde_json::json!("A"),
+                }],
+                abilities: Vec::new(),
+            }),
+            retain_until: Some(crate::records::quiz::retain_until(Timestamp(at))),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_weeks_quizzes_come_from_the_user_document_batches_and_quiz_documents() {
+        let store = SqliteStore::in_memory().unwrap();
+        let alice = UserId::parse("alice").unwrap();
+        let week = IsoWeek::parse("2026-W48").unwrap();
+        let day = |d: i64| week.start_utc() + Duration::days(d) + Duration::hours(6);
+        let id = |t: chrono::DateTime<chrono::Utc>| QuizId::generate_at(&alice, t).to_string();
+        // Scores tell the quizzes apart: 4 per correct quiz, −1 per wrong one.
+        let before = quiz(day(-2), 4); // last week, in a batch: not counted
+        let (b1, b2, b3) = (quiz(day(0), 4), quiz(day(2), -1), quiz(day(8), 4)); // b3: next week
+        let (l1, l2) = (quiz(day(1), -1), quiz(day(3), 4)); // quiz documents
+        let (m1, m2) = (quiz(day(4), 4), quiz(day(-1), 4)); // user document; m2 last week
+        let old_batch = QuizBatchDoc::of(&alice, [(id(day(-2)), before)].into()).unwrap();
+        let batch = QuizBatchDoc::of(&alice, [(id(day(0)), b1), (id(day(2)), b2), (id(day(8)), b3)].into()).unwrap();
+        let (m1_id, m2_id) = (id(day(4)), id(day(-1)));
+        let user =
+            UserDoc { completed_quizzes: [(m1_id.clone(), m1.clone()), (m2_id, m2)].into(), ..UserDoc::default() };
+        let doc = |c: &str, id: &str| DocPath::parse(&format!("users/alice/{c}/{id}")).unwrap();
+        store
+            .commit(vec![
+                Write::set(UserDoc::path(&alice).unwrap(), to_fields(&user).unwrap()),
+                Write::set(doc(QUIZ_BATCHES, &old_batch.quiz_ids[0]), to_fields(&old_batch).unwrap()),
+                Write::set(doc(QUIZ_BATCHES, &batch.quiz_ids[2]), to_fields(&batch).unwrap()),
+                Write::set(doc("quizzes", &id(day(1))), to_fields(&l1).unwrap()),
+                Write::set(doc("quizzes", &id(day(3))), to_fields(&l2).unwrap()),
+                // The map's quiz also as a quiz document (never written so, but read once).
+                Write::set(doc("quizzes", &m1_id), to_fields(&m1).unwrap()),
+            ])
+            .await
+            .unwrap();
+        let read = completed_in_week(&store, &alice, &user, week).await.unwrap();
+        let order: Vec<(chrono::DateTime<chrono::Utc>, i64)> = read
+            .iter()
+            .map(|q| (q.result.as_ref().unwrap().completed_at.0, q.result.as_ref().unwrap().score))
+            .collect();
+        assert_eq!(order, vec![(day(0), 4), (day(1), -1), (day(2), -1), (day(3), 4), (day(4), 4)]);
+        let (snapshot, responses) = build_snapshot(&store, "alice", week, day(7)).await.unwrap();
+        assert_eq!((snapshot.quizzes, snapshot.answered, snapshot.correct), (5, 5, 3));
+        assert_eq!((snapshot.marks, snapshot.max_marks, snapshot.seconds), (10, 20, 150));
+        assert_eq!(responses.len(), 5);
+    }
+}
