@@ -255,8 +255,9 @@ pub struct Completion {
     pub replayed: bool,
 }
 
-/// Why a quiz that is neither open in the user document nor stored as a quiz document cannot
-/// be completed, decided from what was read and the id alone (no further read or write).
+/// Why a quiz that is neither open in the user document nor stored as a completed quiz
+/// ([`super::completed::find`]) cannot be completed, decided from what was read and the id
+/// alone (no further read or write).
 ///
 /// The id carries its creation second ([`QuizId::created_at`]): past that plus `quiz_ttl`
 /// the quiz is expired (`410 quiz_expired`, with the expiry computed from the id and the

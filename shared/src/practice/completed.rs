@@ -1,6 +1,6 @@
 //! Finding one completed quiz of a user by id, wherever it lives: the one lookup behind a
-//! completion's replay ([`super::complete`]) and the tutor's `{"quiz_id", "question_id"}`
-//! anchor ([`crate::tutor::conversations`]).
+//! completion's replay ([`super::complete`](mod@super::complete)) and the tutor's
+//! `{"quiz_id", "question_id"}` anchor ([`crate::tutor::conversations`]).
 //!
 //! A completed quiz is in one of three places (see [`crate::records::completed_batch`]):
 //!

@@ -1,6 +1,7 @@
 //! The per-user weekly snapshot, `users/{uid}/snapshots/{week}`: built from the user document,
-//! the quizzes completed that week (in the user document, in batches or in quiz documents), and the snaps and tutor conversations of that week. The id
-//! is the week label, so a re-run or a duplicate delivery rewrites the same document.
+//! the quizzes completed that week (in the user document, in batches or in quiz documents), and
+//! the snaps and tutor conversations of that week. The id is the week label, so a re-run or a
+//! duplicate delivery rewrites the same document.
 
 use std::collections::BTreeMap;
 
