@@ -39,12 +39,13 @@ pub const LAST_COMPLETED_AT_FIELD: &str = "last_completed_at";
 
 /// Completed quizzes gathered in the user document before they move into one batch document.
 ///
-/// Why 10: a completed quiz is ≈ 3.5 KB (`docs/cost.md`), so the map adds at most ≈ 35 KB to
-/// the user document that both quiz transactions read on every call (more bytes, no more
-/// operations; far below Firestore's 1 MiB document limit,
-/// <https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields>, even
-/// for 30-question quizzes), while a completion costs 1 + 1/10 writes on average (the batch
-/// document is created on every 10th). A larger batch saves little more (1 + 1/20 = 1.05) for
+/// Why 10: a completed quiz is ≈ 3.5 KB (`docs/cost.md`), so the map adds less than ≈ 35 KB
+/// (at most 9 entries stay between completions, 4.5 on average: ≈ 16 KB) to the user document
+/// that both quiz transactions read on every call: more bytes, no more operations, and far
+/// below Firestore's 1 MiB document limit
+/// (<https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields>) even
+/// for 30-question quizzes. A completion then costs 1 + 1/10 writes on average (the batch
+/// document is created on every 10th); a larger batch saves little more (1 + 1/20 = 1.05) for
 /// twice the bytes on every quiz call.
 pub const COMPLETED_BATCH_SIZE: usize = 10;
 
