@@ -64,18 +64,28 @@ async fn reads_and_writes_per_endpoint_call() {
     let (s, _, not_in_quiz) = call(&app, &token, "POST", &path, Some(stray)).await;
     assert_eq!(s, 422);
     assert_eq!(not_in_quiz, ops(1, 0), "answer not in the open quiz");
-    // Completion creates the quiz document and updates the user document.
+    // Completion moves the quiz from the open to the completed quizzes of the user document:
+    // that one write.
     let (s, _, complete) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
-    assert_eq!(complete, ops(1, 2), "complete");
-    // No longer open: the quiz document is read too.
+    assert_eq!(complete, ops(1, 1), "complete");
+    // Replayed from the user document's completed quizzes.
     let (s, _, replay) = call(&app, &token, "POST", &path, Some(json!({"answers": []}))).await;
     assert_eq!(s, 200);
-    assert_eq!(replay, ops(2, 0), "replayed complete");
+    assert_eq!(replay, ops(1, 0), "replayed complete");
+    let stray = json!({"answers": [{"question_id": "mat-zzz-999", "answer": "A"}]});
+    let (s, _, stray_replay) = call(&app, &token, "POST", &path, Some(stray)).await;
+    assert_eq!(s, 422);
+    assert_eq!(stray_replay, ops(1, 0), "answer not in a completed quiz");
+    // Found nowhere: the user document, an empty batch query, the absent quiz document.
     let unknown = format!("/v1/quizzes/{}{:08x}89abcdef/complete", &id[..16], chrono::Utc::now().timestamp() + 60);
     let (s, _, not_found) = call(&app, &token, "POST", &unknown, Some(json!({"answers": []}))).await;
     assert_eq!(s, 404);
-    assert_eq!(not_found, ops(2, 0), "unknown quiz");
+    assert_eq!(not_found, ops(3, 0), "unknown quiz");
+    let expired = format!("/v1/quizzes/{}0123456789abcdef/complete", &id[..16]);
+    let (s, _, gone) = call(&app, &token, "POST", &expired, Some(json!({"answers": []}))).await;
+    assert_eq!(s, 410);
+    assert_eq!(gone, ops(3, 0), "expired quiz");
     let (s, _, progress) = call(&app, &token, "GET", "/v1/me/progress", None).await;
     assert_eq!(s, 200);
     assert_eq!(progress, ops(1, 0), "progress");
@@ -88,7 +98,53 @@ async fn reads_and_writes_per_endpoint_call() {
     assert_eq!(over, ops(1, 0), "quota refusal");
     println!(
         "cost per call: cold generate {cold:?}, generate {warm:?}, complete {complete:?}, replay {replay:?}, \
-         unknown {not_found:?}, progress {progress:?}"
+         unknown {not_found:?}, expired {gone:?}, progress {progress:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_tenth_completion_writes_a_batch_and_replays_find_every_place() {
+    let size = shared::records::COMPLETED_BATCH_SIZE;
+    let (app, token) = app_for(Tier::Pro).await;
+    let mut ids = Vec::new();
+    for n in 1..=size {
+        let (s, quiz, _) = call(&app, &token, "POST", "/v1/quizzes", Some(json!({"size": 1}))).await;
+        assert_eq!(s, 201);
+        let id = quiz["quiz_id"].as_str().unwrap().to_owned();
+        let (s, _, complete) =
+            call(&app, &token, "POST", &format!("/v1/quizzes/{id}/complete"), Some(json!({"answers": []}))).await;
+        assert_eq!(s, 200);
+        // The 10th also creates the batch document the completed quizzes move into.
+        let expected = if n == size { ops(1, 2) } else { ops(1, 1) };
+        assert_eq!(complete, expected, "completion {n}");
+        ids.push(id);
+    }
+    // In a batch: the user document, then the batch query (1 document).
+    let (s, body, from_batch) =
+        call(&app, &token, "POST", &format!("/v1/quizzes/{}/complete", ids[0]), Some(json!({"answers": []}))).await;
+    assert_eq!((s, body["replayed"].clone()), (200, json!(true)));
+    assert_eq!(from_batch, ops(2, 0), "replay from a batch");
+    // A quiz document (written by an offline pack sync, or by an earlier version): the user
+    // document, the empty batch query, the quiz document.
+    let (s, pack, _) = call(&app, &token, "GET", "/v1/offline-packs?size=2", None).await;
+    assert_eq!(s, 200);
+    let now = chrono::Utc::now().to_rfc3339();
+    let results: Vec<Value> = pack["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| json!({"question_id": q["id"], "answer": null, "answered_at": now}))
+        .collect();
+    let sync_path = format!("/v1/offline-packs/{}/results", pack["pack_id"].as_str().unwrap());
+    let (s, synced, _) = call(&app, &token, "POST", &sync_path, Some(json!({"results": results}))).await;
+    assert_eq!(s, 200);
+    let legacy = synced["quiz_id"].as_str().expect("the sync's quiz record").to_owned();
+    let (s, body, from_document) =
+        call(&app, &token, "POST", &format!("/v1/quizzes/{legacy}/complete"), Some(json!({"answers": []}))).await;
+    assert_eq!((s, body["replayed"].clone()), (200, json!(true)), "{body}");
+    assert_eq!(from_document, ops(3, 0), "replay from a quiz document");
+    println!(
+        "cost per call: 10th completion (batch) ops(1, 2), replay from a batch {from_batch:?}, from a quiz document {from_document:?}"
     );
 }
 

@@ -117,13 +117,122 @@ async fn completion_is_idempotent_even_when_concurrent() {
     assert_eq!(p.body["questions_answered"], 5);
     let user = app.doc_json("users/carol").await;
     assert_eq!(user["weeks"]["2026-W48"]["quizzes"], 1);
-    // The completion created the quiz document, in the shape of a completed quiz, and closed
-    // the open entry.
+    // The completion moved the quiz, in the shape of a completed quiz, from the open entries
+    // to the completed ones of the user document; no quiz document.
     assert!(user["open_quizzes"].get(&id).is_none(), "{}", user["open_quizzes"]);
-    let doc = app.doc_json(&format!("users/carol/quizzes/{id}")).await;
+    let doc = &user["completed_quizzes"][&id];
     assert_eq!((doc["status"].as_str(), doc["uid"].as_str()), (Some("completed"), Some("carol")));
     assert_eq!(doc["items"].as_array().unwrap(), &items);
     assert_eq!(doc["result"]["score"], 20);
+    let stored: shared::records::UserDoc =
+        app.store.get(&DocPath::parse("users/carol").unwrap(), None).await.unwrap().unwrap().decode().unwrap();
+    let completed = &stored.completed_quizzes[&id];
+    let completed_at = completed.result.as_ref().unwrap().completed_at;
+    assert_eq!(completed.retain_until.unwrap().0, completed_at.0 + Duration::days(30));
+    assert!(
+        app.store.get(&DocPath::parse(&format!("users/carol/quizzes/{id}")).unwrap(), None).await.unwrap().is_none()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_completions_across_the_batch_boundary_move_ten_quizzes_once() {
+    // Two instances over one store, so completions of one user race in the store. 7 quizzes
+    // are completed first; 5 more (the open bound) are then each completed twice at once on
+    // alternating instances, so the 10th completion, which creates the batch, is among them.
+    let first = app().await;
+    let second =
+        TestApp::spawn_on(quiz_generate::router().merge(quiz_complete::router()), first.store.clone(), |_| {}).await;
+    let (t1, t2) = (first.token("bea", Tier::Pro), second.token("bea", Tier::Pro));
+    let mut done: Vec<(String, Value)> = Vec::new();
+    for _ in 0..7 {
+        let (id, items) = quiz(&first, &t1, "bea", json!({"size": 2})).await;
+        let r = first.post(&format!("/v1/quizzes/{id}/complete"), &t1, correct_answers(&items)).await;
+        assert_eq!(r.status, 200);
+        done.push((id, r.body));
+    }
+    let mut open = Vec::new();
+    for _ in 0..shared::records::MAX_OPEN_QUIZZES {
+        open.push(quiz(&first, &t1, "bea", json!({"size": 2})).await);
+    }
+    let calls = open.iter().flat_map(|q| [q, q]).enumerate().map(|(i, (id, items))| {
+        let (app, t) = if i % 2 == 0 { (&first, &t1) } else { (&second, &t2) };
+        async move { (id.clone(), app.post(&format!("/v1/quizzes/{id}/complete"), t, correct_answers(items)).await) }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(
+        results.iter().all(|(_, r)| r.status == 200),
+        "{:?}",
+        results.iter().map(|(_, r)| &r.body).collect::<Vec<_>>()
+    );
+    for (id, _) in &open {
+        let fresh: Vec<_> = results.iter().filter(|(q, r)| q == id && r.body["replayed"] == false).collect();
+        assert_eq!(fresh.len(), 1, "{id} applied exactly once");
+        done.push((id.clone(), fresh[0].1.body.clone()));
+    }
+    let user = first.doc_json("users/bea").await;
+    assert_eq!((user["totals"]["quizzes"].clone(), user["totals"]["correct"].clone()), (json!(12), json!(24)));
+    let batches = first
+        .store
+        .query(&shared::store::Query::new(shared::store::CollectionPath::parse("users/bea/quiz_batches").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(batches.len(), 1, "one batch of {}", shared::records::COMPLETED_BATCH_SIZE);
+    let batch: shared::records::QuizBatchDoc = batches[0].decode().unwrap();
+    assert_eq!(batch.quiz_ids.len(), shared::records::COMPLETED_BATCH_SIZE);
+    assert_eq!(batch.quizzes.len(), shared::records::COMPLETED_BATCH_SIZE);
+    let in_map = user["completed_quizzes"].as_object().unwrap();
+    assert_eq!(in_map.len(), 2);
+    assert!(in_map.keys().all(|id| !batch.quiz_ids.contains(id)), "every quiz in one place");
+    assert!(batch.quiz_ids.contains(&batches[0].path.id().to_owned()), "named after the quiz that filled it");
+    // Every quiz replays its stored result, whether it is in the batch or the map.
+    for (id, body) in &done {
+        let r = second.post(&format!("/v1/quizzes/{id}/complete"), &t2, json!({"answers": []})).await;
+        assert_eq!((r.status.as_u16(), r.body["replayed"].clone()), (200, json!(true)), "{id}");
+        assert_eq!((&r.body["items"], &r.body["score"]), (&body["items"], &body["score"]), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_open_quiz_document_is_completed_in_place() {
+    use shared::records::{QuizDoc, QuizStatus};
+    use shared::store::{Timestamp, Write, to_fields};
+    let app = app().await;
+    let t = app.token("lee", Tier::Pro);
+    // An open quiz as generations before the move wrote it: its own document, no open entry.
+    let (id, items) = quiz(&app, &t, "lee", json!({"size": 3})).await;
+    let user: shared::records::UserDoc =
+        app.store.get(&DocPath::parse("users/lee").unwrap(), None).await.unwrap().unwrap().decode().unwrap();
+    let entry = user.open_quizzes[&id].clone();
+    let legacy = QuizDoc {
+        uid: "lee".into(),
+        status: QuizStatus::Open,
+        created_at: entry.created_at,
+        expires_at: entry.expires_at,
+        subject: None,
+        chapter: None,
+        items: entry.items,
+        result: None,
+        retain_until: None,
+    };
+    let path = DocPath::parse(&format!("users/lee/quizzes/{id}")).unwrap();
+    let mut strip = shared::store::Fields::new();
+    strip.insert("open_quizzes".into(), shared::store::Value::map(Default::default()));
+    app.store
+        .commit(vec![
+            Write::set(path.clone(), to_fields(&legacy).unwrap()),
+            Write::merge(DocPath::parse("users/lee").unwrap(), strip),
+        ])
+        .await
+        .unwrap();
+    let r = app.post(&format!("/v1/quizzes/{id}/complete"), &t, correct_answers(&items)).await;
+    assert_eq!((r.status.as_u16(), r.body["replayed"].clone()), (200, json!(false)), "{:?}", r.body);
+    let doc: QuizDoc = app.store.get(&path, None).await.unwrap().unwrap().decode().unwrap();
+    assert_eq!(doc.status, QuizStatus::Completed);
+    let completed_at = doc.result.as_ref().unwrap().completed_at;
+    assert_eq!(doc.retain_until, Some(Timestamp(completed_at.0 + Duration::days(30))));
+    assert!(app.doc_json("users/lee").await.get("completed_quizzes").is_none(), "stays in its own document");
+    let again = app.post(&format!("/v1/quizzes/{id}/complete"), &t, json!({"answers": []})).await;
+    assert_eq!((again.body["replayed"].clone(), &again.body["items"]), (json!(true), &r.body["items"]));
 }
 
 #[tokio::test]

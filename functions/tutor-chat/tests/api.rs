@@ -412,6 +412,34 @@ async fn anchors_use_only_the_callers_own_context() {
 }
 
 #[tokio::test]
+async fn a_quiz_moved_into_a_batch_can_still_be_an_anchor() {
+    let t = spawn().await;
+    let tok = t.app.token("lina", Tier::Pro);
+    let mut quizzes = Vec::new();
+    for _ in 0..shared::records::COMPLETED_BATCH_SIZE {
+        let quiz = t.app.post("/v1/quizzes", &tok, json!({"subject": "physics", "size": 1})).await;
+        let quiz_id = quiz.body["quiz_id"].as_str().unwrap().to_owned();
+        let done = t.app.post(&format!("/v1/quizzes/{quiz_id}/complete"), &tok, json!({"answers": []})).await;
+        assert_eq!(done.status, 200);
+        quizzes.push((quiz_id, quiz.body["questions"][0].clone()));
+    }
+    // The 10th completion moved all of them out of the user document into one batch.
+    assert_eq!(t.app.doc_json("users/lina").await["completed_quizzes"], json!({}));
+    let (quiz_id, question) = &quizzes[0];
+    let c = t.conversation(&tok, Some(json!({"quiz_id": quiz_id, "question_id": question["id"]}))).await;
+    assert_eq!(c.status, 201, "{:?}", c.body);
+    let conv = c.body["conversation_id"].as_str().unwrap().to_owned();
+    t.ai.push(Reply::answer("Let's look at it."));
+    assert_eq!(t.say(&tok, &conv, "explain this", None).await.status, 201);
+    let sent = t.ai.requests()[0].body["messages"].to_string();
+    assert!(sent.contains(question["stem"].as_str().unwrap().split('$').next().unwrap()));
+    // A question not in that quiz is still refused.
+    let (_, other_question) = quizzes.iter().find(|(_, q)| q["id"] != question["id"]).unwrap();
+    let r = t.conversation(&tok, Some(json!({"quiz_id": quiz_id, "question_id": other_question["id"]}))).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "answer_not_in_quiz"), "{:?}", r.body);
+}
+
+#[tokio::test]
 async fn message_limits_and_missing_key() {
     let t = spawn().await;
     let tok = t.app.token("kavya", Tier::Free);

@@ -4,13 +4,17 @@
 //! snapshot reads ([`crate::records::weekly`]).
 //!
 //! [`complete`] runs one transaction that reads the user document, where generation left the
-//! open quiz ([`crate::records::open_quiz`]), and writes the completed quiz document
-//! `users/{uid}/quizzes/{id}` (created, precondition `exists = false`) and the user document
-//! (thetas, totals, streak, the open entry removed, plus the weekly statistics as increment
-//! transforms): 1 read, 2 writes. A quiz no longer open is looked up in its quiz document (a
-//! second read): a completed one answers with the stored result and writes nothing. Offline
-//! pack sync ([`super::pack_sync`]) grades with [`grade_items`] and writes the user document
-//! with [`user_update`], so both apply results the same way.
+//! open quiz ([`crate::records::open_quiz`]), and writes only the user document: thetas,
+//! totals, streak, the open entry removed, the completed quiz (a [`QuizDoc`]) added to
+//! `completed_quizzes` ([`crate::records::completed_batch`]), plus the weekly statistics as
+//! increment transforms: 1 read, 1 write. Every
+//! [`crate::records::completed_batch::COMPLETED_BATCH_SIZE`]th completion also creates the batch
+//! document `users/{uid}/quiz_batches/{id}` (precondition `exists = false`) that the map moves
+//! into: 1 read, 2 writes. A quiz no longer open is looked up where completed quizzes live
+//! ([`super::completed::find`]: the map already read, then a batch, then the legacy quiz
+//! document): a completed one answers with the stored result and writes nothing. Offline pack
+//! sync ([`super::pack_sync`]) grades with [`grade_items`] and writes the user document with
+//! [`user_update`], so both apply results the same way.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -19,12 +23,15 @@ use chrono::{DateTime, Utc};
 
 use serde::Deserialize;
 
+use super::completed::{self, Place};
 use super::error::PracticeError;
 use crate::clock::Clock;
 use crate::domain::{AnswerKey, IstDay, QuizId, Subject, UserId};
 use crate::grading::{FULL_MARKS, Outcome, Response as StudentResponse, grade};
 use crate::irt::ItemResponse;
+use crate::records::completed_batch::{self, COMPLETED_QUIZZES_FIELD, QuizBatchDoc};
 use crate::records::open_quiz::{self, OPEN_QUIZZES_FIELD, OpenQuiz};
+use crate::records::quiz::retain_until;
 use crate::records::weekly::{WeeklyDelta, stale_weeks, weekly_transforms};
 use crate::records::{
     AbilityChange, ItemResult, QuizDoc, QuizItem, QuizResult, QuizStatus, TopicStats, Totals, UserDoc,
@@ -248,8 +255,9 @@ pub struct Completion {
     pub replayed: bool,
 }
 
-/// Why a quiz that is neither open in the user document nor stored as a quiz document cannot
-/// be completed, decided from what was read and the id alone (no further read or write).
+/// Why a quiz that is neither open in the user document nor stored as a completed quiz
+/// ([`super::completed::find`]) cannot be completed, decided from what was read and the id
+/// alone (no further read or write).
 ///
 /// The id carries its creation second ([`QuizId::created_at`]): past that plus `quiz_ttl`
 /// the quiz is expired (`410 quiz_expired`, with the expiry computed from the id and the
@@ -270,13 +278,29 @@ fn absent(quiz_id: &QuizId, user: &UserDoc, quiz_ttl: Duration, now: DateTime<Ut
     }
 }
 
-/// `write` (a merge of the user document) also replacing `open_quizzes` with `open`.
-fn with_open_quizzes(mut write: Write, open: &BTreeMap<String, OpenQuiz>) -> Result<Write, PracticeError> {
+/// `write` (a merge of the user document) also replacing `open_quizzes` with `open` and
+/// `completed_quizzes` with `done`.
+fn with_quiz_maps(
+    mut write: Write,
+    open: &BTreeMap<String, OpenQuiz>,
+    done: &BTreeMap<String, QuizDoc>,
+) -> Result<Write, PracticeError> {
     if let WriteKind::Merge { fields, mask } = &mut write.kind {
         fields.insert(OPEN_QUIZZES_FIELD.to_owned(), store_value(open)?);
         mask.push(OPEN_QUIZZES_FIELD.to_owned());
+        fields.insert(COMPLETED_QUIZZES_FIELD.to_owned(), store_value(done)?);
+        mask.push(COMPLETED_QUIZZES_FIELD.to_owned());
     }
     Ok(write)
+}
+
+/// [`PracticeError::QuizExpired`] when `now` is past `expires_at`, the end of the time to
+/// complete the quiz (open entry or legacy open quiz document alike).
+fn check_not_expired(quiz_id: &QuizId, expires_at: Timestamp, now: DateTime<Utc>) -> Result<(), PracticeError> {
+    if now > expires_at.0 {
+        return Err(PracticeError::QuizExpired { quiz_id: quiz_id.to_string(), expires_at });
+    }
+    Ok(())
 }
 
 /// Completes quiz `quiz_id` of `uid` with `answers` (checked with [`validate_answers`] first),
@@ -285,14 +309,18 @@ fn with_open_quizzes(mut write: Write, open: &BTreeMap<String, OpenQuiz>) -> Res
 /// is refused every time. `quiz_ttl` is the configured quiz lifetime, used only for a quiz
 /// found nowhere ([`PracticeError::QuizExpired`] vs [`PracticeError::QuizNotFound`]).
 ///
-/// Reads: the user document; the quiz document only when the quiz is not open there.
-/// Concurrent completions of one quiz serialise on the user document (the one that commits
-/// second sees its read changed, retries, finds the entry gone and replays the quiz document),
-/// and the create precondition of the quiz document is a second guard: should it fail, the
-/// retry reads the quiz document first and replays it.
+/// Reads: the user document (an open quiz, or a replay from `completed_quizzes`: 1 read); for
+/// a quiz in neither, the batch query and then the legacy quiz document
+/// ([`super::completed::find`]: 2 or 3 reads in all). Writes: the user document, plus the
+/// batch document on every [`completed_batch::COMPLETED_BATCH_SIZE`]th completion.
+/// Concurrent completions of one user serialise on the user document (the one that commits
+/// second sees its read changed, retries, finds the entry gone and replays the completed quiz
+/// from the map or the batch that the winner's commit wrote), and the create precondition of
+/// the batch document is a second guard: should it fail, the retry looks the quiz up among the
+/// completed ones first.
 ///
 /// A quiz document that is still `open` (written by a generation before open quizzes moved
-/// into the user document) is completed in place, as before.
+/// into the user document) is completed in place, as before, and gets its `retain_until`.
 ///
 /// # Errors
 /// [`PracticeError::QuizNotFound`], [`PracticeError::QuizExpired`],
@@ -319,38 +347,36 @@ pub async fn complete(
         let (graded, writes) = match open {
             Some(open) => {
                 let graded = grade_items(&open.items, &user, answers, Timestamp(now))?;
-                if now > open.expires_at.0 {
-                    return Err(PracticeError::QuizExpired {
-                        quiz_id: quiz_id.to_string(),
-                        expires_at: open.expires_at,
-                    });
-                }
+                check_not_expired(quiz_id, open.expires_at, now)?;
                 let record = open.clone().completed(uid, graded.result.clone());
                 let mut still_open = open_quiz::prune(&user.open_quizzes, now);
                 still_open.remove(quiz_id.as_str());
-                let writes = vec![
-                    Write::create(quiz_path.clone(), to_fields(&record)?),
-                    with_open_quizzes(user_update(uid, &user, &graded, IstDay::of(now))?, &still_open)?,
-                ];
+                let (done, batch) = completed_batch::admit(&user.completed_quizzes, uid, quiz_id, record, now);
+                let mut writes = Vec::with_capacity(2);
+                if let Some(batch) = batch {
+                    writes.push(Write::create(QuizBatchDoc::path(uid, quiz_id)?, to_fields(&batch)?));
+                }
+                writes.push(with_quiz_maps(user_update(uid, &user, &graded, IstDay::of(now))?, &still_open, &done)?);
                 (graded, writes)
             }
             None => {
-                let Some(quiz) = txn.get(&quiz_path).await?.map(|d| d.decode::<QuizDoc>()).transpose()? else {
+                let found = completed::find(store, Some(txn.as_mut()), uid, &user.completed_quizzes, quiz_id).await?;
+                let Some(found) = found else {
                     return Err(absent(quiz_id, &user, quiz_ttl, now));
                 };
+                let quiz = found.quiz;
                 let graded = grade_items(&quiz.items, &user, answers, Timestamp(now))?;
                 if let (QuizStatus::Completed, Some(result)) = (quiz.status, quiz.result) {
                     return Ok(Completion { result, replayed: true });
                 }
-                if now > quiz.expires_at.0 {
-                    return Err(PracticeError::QuizExpired {
-                        quiz_id: quiz_id.to_string(),
-                        expires_at: quiz.expires_at,
-                    });
+                if found.place != Place::QuizDocument {
+                    return Err(PracticeError::Internal(format!("quiz {quiz_id} stored without a result")));
                 }
+                check_not_expired(quiz_id, quiz.expires_at, now)?;
                 let quiz_fields = Fields::from([
                     ("status".to_owned(), Value::string("completed")),
                     ("result".to_owned(), store_value(&graded.result)?),
+                    ("retain_until".to_owned(), store_value(&retain_until(graded.result.completed_at))?),
                 ]);
                 let writes = vec![
                     Write::merge(quiz_path.clone(), quiz_fields).with_precondition(Precondition::Exists(true)),

@@ -3,7 +3,7 @@
 //! checks the tier's daily practice limit against the counter in that document, and writes the
 //! user document (its recent-question window, the open quiz with its grading snapshot in
 //! `open_quizzes` ([`crate::records::open_quiz`]), plus the quota increment as a transform):
-//! 1 write. No quiz document is written until the quiz is completed
+//! 1 write. No quiz document is written, at generation or completion
 //! ([`super::complete`](mod@super::complete)). The same assembly, applied to offline packs, is
 //! [`choose`](fn@choose).
 

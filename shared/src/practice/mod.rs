@@ -1,11 +1,12 @@
 //! Practice use cases, independent of HTTP: generating an adaptive quiz
 //! ([`generate`](mod@generate)), completing it ([`complete`](mod@complete): grading, θ update,
-//! totals, streak, weekly statistics), reading progress ([`progress`](mod@progress)), and
+//! totals, streak, weekly statistics), finding a completed quiz ([`completed`]), reading progress ([`progress`](mod@progress)), and
 //! offline practice packs for Pro and Ultra: download ([`pack`](mod@pack)) and exactly-once
 //! sync of their results ([`pack_sync`]). Functions are thin adapters over these: they parse
 //! the request, call one use case, and map its outcome or [`PracticeError`] to a response.
 
 pub mod complete;
+pub mod completed;
 pub mod error;
 pub mod generate;
 pub mod pack;

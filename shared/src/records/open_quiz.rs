@@ -3,10 +3,10 @@
 //!
 //! Both quiz transactions read and write the user document anyway (the daily quota counter,
 //! the recent-question window, abilities), so an open quiz held there costs no write of its
-//! own: generation is 1 read and 1 write, and completion creates `users/{uid}/quizzes/{id}`
-//! only once the quiz is completed ([`OpenQuiz::completed`]). An entry holds exactly what the
-//! quiz document held before completion: its times, filters and items with their grading
-//! snapshot.
+//! own: generation is 1 read and 1 write, and completion moves the quiz, completed
+//! ([`OpenQuiz::completed`]), to the completed quizzes of the same document
+//! ([`crate::records::completed_batch`]). An entry holds exactly what the quiz document held
+//! before completion: its times, filters and items with their grading snapshot.
 //!
 //! The map is bounded ([`MAX_OPEN_QUIZZES`]) and pruned on every write of it ([`admit`],
 //! [`prune`]): entries past `expires_at` are dropped, and beyond the bound the oldest are
@@ -60,9 +60,9 @@ pub struct OpenQuiz {
 }
 
 impl OpenQuiz {
-    /// The quiz document `users/{uid}/quizzes/{id}` of this quiz once completed with
-    /// `result`: the same shape a completed quiz has always had (status `completed`, items,
-    /// result).
+    /// This quiz once completed with `result`, in the shape a completed quiz document has always
+    /// had (status `completed`, items, result, `retain_until`): the value the completion keeps in
+    /// `completed_quizzes` and later in a batch.
     pub fn completed(self, uid: &UserId, result: QuizResult) -> QuizDoc {
         QuizDoc {
             uid: uid.to_string(),

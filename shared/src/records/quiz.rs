@@ -1,8 +1,13 @@
-//! `users/{uid}/quizzes/{quizId}`: a completed quiz with a snapshot of what grading needed
-//! (so a later bank change cannot alter it) and its result. Created by the completion
-//! ([`crate::practice::complete`], from the open quiz of [`crate::records::open_quiz`]) or by an
-//! offline pack sync; before open quizzes moved into the user document, generation created it
-//! `open` and completion added the result.
+//! A completed quiz ([`QuizDoc`]): a snapshot of what grading needed (so a later bank change
+//! cannot alter it) and its result. The completion
+//! ([`crate::practice::complete`](mod@crate::practice::complete), from the open quiz of
+//! [`crate::records::open_quiz`]) keeps it in the user document's `completed_quizzes` and
+//! moves it, ten at a time, into a batch
+//! `users/{uid}/quiz_batches/{id}` ([`crate::records::completed_batch`]). Its own document
+//! `users/{uid}/quizzes/{quizId}` is written by an offline pack sync, and was by completions
+//! before batches (and, before open quizzes moved into the user document, by generation,
+//! `open`, with completion adding the result); [`crate::practice::completed::find`] looks in
+//! all three places.
 
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +125,8 @@ pub struct QuizDoc {
     pub result: Option<QuizResult>,
     /// When the completed quiz may be deleted: completion + [`QUIZ_RETENTION_DAYS`]. The
     /// Firestore TTL policy of `quizzes` is on this field (`expires_at` ends only the time to
-    /// complete). Absent on documents written before it existed.
+    /// complete); in the user document's map an entry past it is dropped on the next
+    /// completion. Absent on documents written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retain_until: Option<Timestamp>,
 }

@@ -1,5 +1,6 @@
 //! `users/{uid}`: the student's abilities per topic, running totals, streak, the window of
-//! recently served questions, daily quota counters, weekly statistics and the open quizzes.
+//! recently served questions, daily quota counters, weekly statistics, the open quizzes and the
+//! completed quizzes not yet moved into a batch.
 
 use std::collections::BTreeMap;
 
@@ -142,6 +143,10 @@ pub struct UserDoc {
     /// see [`crate::records::open_quiz::admit`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_quizzes_evicted_through: Option<Timestamp>,
+    /// Completed quizzes not yet moved into a batch document, by quiz id, fewer than
+    /// [`super::completed_batch::COMPLETED_BATCH_SIZE`], see [`crate::records::completed_batch`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub completed_quizzes: BTreeMap<String, super::quiz::QuizDoc>,
 }
 
 impl UserDoc {

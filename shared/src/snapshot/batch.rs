@@ -33,8 +33,9 @@ pub const KIND: &str = "snapshot.batch";
 /// the SQS redrive `maxReceiveCount` / Pub/Sub `maxDeliveryAttempts` of the deployment.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Users of a batch whose documents are read concurrently (4 reads each): bounds a batch's
-/// in-flight store calls to 32, so 100 users take about 13 round-trip times instead of 400.
+/// Users of a batch whose documents are read concurrently (1 get and 4 queries each, in 4
+/// round trips: the batch and quiz-document queries run together): bounds a batch's in-flight
+/// store calls to 16, so 100 users take about 13 × 4 round-trip times instead of 400.
 pub const USERS_IN_FLIGHT: usize = 8;
 
 /// The job id of a batch: `snapshot:{week}:{batch}`.

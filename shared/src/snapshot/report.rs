@@ -1,6 +1,7 @@
 //! The per-user weekly snapshot, `users/{uid}/snapshots/{week}`: built from the user document,
-//! the quizzes completed that week, and the snaps and tutor conversations of that week. The id
-//! is the week label, so a re-run or a duplicate delivery rewrites the same document.
+//! the quizzes completed that week (in the user document, in batches or in quiz documents), and
+//! the snaps and tutor conversations of that week. The id is the week label, so a re-run or a
+//! duplicate delivery rewrites the same document.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use super::week::IsoWeek;
 use crate::domain::{Subject, UserId};
 use crate::grading::Outcome;
 use crate::records::UserDoc;
+use crate::records::completed_batch::{LAST_COMPLETED_AT_FIELD, QuizBatchDoc, completed_at, completed_between};
 use crate::records::quiz::QuizDoc;
 use crate::store::{CollectionPath, DocPath, DocumentStore, Op, Query, StoreError, Timestamp, Value};
 
@@ -166,8 +168,48 @@ fn range(q: Query, field: &str, week: IsoWeek) -> Query {
     q.filter(field, Op::Ge, Value::timestamp(week.start_utc())).filter(field, Op::Lt, Value::timestamp(week.end_utc()))
 }
 
-/// Reads what the snapshot needs (the user document, the week's completed quizzes, snaps and
-/// conversations: 4 queries) and builds it, with the week's attempted responses.
+/// The quizzes of `uid` completed in `week`, in completion order (then by id), each once: from
+/// the user document's `completed_quizzes` (already read), the batches whose
+/// `last_completed_at` is in or after the week (1 query; each quiz filtered by its own
+/// completion time) and the legacy quiz documents (1 query on `result.completed_at`, written
+/// by offline pack sync and earlier versions).
+///
+/// # Errors
+/// Store errors; a stored document that no longer decodes.
+pub async fn completed_in_week(
+    store: &dyn DocumentStore,
+    uid: &UserId,
+    user: &UserDoc,
+    week: IsoWeek,
+) -> Result<Vec<QuizDoc>, StoreError> {
+    let (start, end) = (week.start_utc(), week.end_utc());
+    let batches_q =
+        Query::new(QuizBatchDoc::collection(uid)?).filter(LAST_COMPLETED_AT_FIELD, Op::Ge, Value::timestamp(start));
+    let quizzes_q = range(
+        Query::new(CollectionPath::parse(&format!("users/{}/quizzes", uid.as_str()))?)
+            .order_by("result.completed_at", crate::store::Direction::Asc),
+        "result.completed_at",
+        week,
+    );
+    let (batch_docs, quiz_docs) = futures_util::try_join!(store.query(&batches_q), store.query(&quizzes_q))?;
+    let batches: Vec<QuizBatchDoc> = batch_docs.iter().map(|d| d.decode()).collect::<Result<_, _>>()?;
+    let mut found: BTreeMap<String, QuizDoc> = BTreeMap::new();
+    let map = completed_between(&user.completed_quizzes, start, end);
+    for (id, quiz) in map.chain(batches.iter().flat_map(|b| b.completed_between(start, end))) {
+        found.entry(id.clone()).or_insert_with(|| quiz.clone());
+    }
+    for doc in &quiz_docs {
+        let quiz: QuizDoc = doc.decode()?;
+        found.entry(doc.path.id().to_owned()).or_insert(quiz);
+    }
+    let mut ordered: Vec<(String, QuizDoc)> = found.into_iter().collect();
+    ordered.sort_by(|(a_id, a), (b_id, b)| completed_at(a).cmp(&completed_at(b)).then_with(|| a_id.cmp(b_id)));
+    Ok(ordered.into_iter().map(|(_, q)| q).collect())
+}
+
+/// Reads what the snapshot needs (the user document, the week's completed quizzes from the
+/// three places of [`completed_in_week`], snaps and conversations: 1 get and 4 queries) and
+/// builds it, with the week's attempted responses.
 ///
 /// # Errors
 /// Store errors; a stored document that no longer decodes.
@@ -180,13 +222,7 @@ pub async fn build_snapshot(
     let user_id = UserId::parse(uid).map_err(StoreError::InvalidPath)?;
     let user: UserDoc =
         store.get(&UserDoc::path(&user_id)?, None).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
-    let quizzes_q = range(
-        Query::new(CollectionPath::parse(&format!("users/{uid}/quizzes"))?)
-            .order_by("result.completed_at", crate::store::Direction::Asc),
-        "result.completed_at",
-        week,
-    );
-    let quizzes: Vec<QuizDoc> = store.query(&quizzes_q).await?.iter().map(|d| d.decode()).collect::<Result<_, _>>()?;
+    let quizzes = completed_in_week(store, &user_id, &user, week).await?;
     let owned =
         |c: &str| Query::new(CollectionPath::root(c).expect("static id")).filter("uid", Op::Eq, Value::string(uid));
     let snaps = store.query(&range(owned(crate::records::snap::SNAPS), "created_at", week).select(&[])).await?.len();
@@ -300,4 +336,100 @@ pub fn assemble(
         suggested_quiz,
     };
     (doc, responses)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::domain::{IrtParams, QuestionType, QuizId};
+    use crate::records::completed_batch::{QUIZ_BATCHES, QuizBatchDoc};
+    use crate::records::{ItemResult, QuizItem, QuizResult, QuizStatus};
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Write, to_fields};
+
+    /// A completed one-question quiz of alice's: `marks` 4 (correct) or −1, completed at `at`.
+    fn quiz(at: chrono::DateTime<chrono::Utc>, marks: i64) -> QuizDoc {
+        let outcome = if marks > 0 { Outcome::Correct } else { Outcome::Incorrect };
+        QuizDoc {
+            uid: "alice".into(),
+            status: QuizStatus::Completed,
+            created_at: Timestamp(at - Duration::minutes(10)),
+            expires_at: Timestamp(at + Duration::hours(1)),
+            subject: None,
+            chapter: None,
+            items: vec![QuizItem {
+                question_id: "phy-kin-001".into(),
+                topic_key: "physics/kinematics/projectile-motion".into(),
+                subject: Subject::Physics,
+                chapter: "Kinematics".into(),
+                topic: "Projectile motion".into(),
+                kind: QuestionType::SingleCorrect,
+                irt: IrtParams { a: 1.0, b: 0.0, c: 0.25 },
+                answer: serde_json::json!("A"),
+            }],
+            result: Some(QuizResult {
+                completed_at: Timestamp(at),
+                score: marks,
+                max_score: 4,
+                correct: i64::from(marks > 0),
+                partial: 0,
+                incorrect: i64::from(marks < 0),
+                skipped: 0,
+                items: vec![ItemResult {
+                    question_id: "phy-kin-001".into(),
+                    response: serde_json::json!("A"),
+                    marks,
+                    outcome,
+                    seconds: 30,
+                    correct_answer: serde_json::json!("A"),
+                }],
+                abilities: Vec::new(),
+            }),
+            retain_until: Some(crate::records::quiz::retain_until(Timestamp(at))),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_weeks_quizzes_come_from_the_user_document_batches_and_quiz_documents() {
+        let store = SqliteStore::in_memory().unwrap();
+        let alice = UserId::parse("alice").unwrap();
+        let week = IsoWeek::parse("2026-W48").unwrap();
+        let day = |d: i64| week.start_utc() + Duration::days(d) + Duration::hours(6);
+        let id = |t: chrono::DateTime<chrono::Utc>| QuizId::generate_at(&alice, t).to_string();
+        // Scores tell the quizzes apart: 4 per correct quiz, −1 per wrong one.
+        let before = quiz(day(-2), 4); // last week, in a batch: not counted
+        let (b1, b2, b3) = (quiz(day(0), 4), quiz(day(2), -1), quiz(day(8), 4)); // b3: next week
+        let (l1, l2) = (quiz(day(1), -1), quiz(day(3), 4)); // quiz documents
+        let (m1, m2) = (quiz(day(4), 4), quiz(day(-1), 4)); // user document; m2 last week
+        let old_batch = QuizBatchDoc::of(&alice, [(id(day(-2)), before)].into()).unwrap();
+        let batch = QuizBatchDoc::of(&alice, [(id(day(0)), b1), (id(day(2)), b2), (id(day(8)), b3)].into()).unwrap();
+        let (m1_id, m2_id) = (id(day(4)), id(day(-1)));
+        let user =
+            UserDoc { completed_quizzes: [(m1_id.clone(), m1.clone()), (m2_id, m2)].into(), ..UserDoc::default() };
+        let doc = |c: &str, id: &str| DocPath::parse(&format!("users/alice/{c}/{id}")).unwrap();
+        store
+            .commit(vec![
+                Write::set(UserDoc::path(&alice).unwrap(), to_fields(&user).unwrap()),
+                Write::set(doc(QUIZ_BATCHES, &old_batch.quiz_ids[0]), to_fields(&old_batch).unwrap()),
+                Write::set(doc(QUIZ_BATCHES, &batch.quiz_ids[2]), to_fields(&batch).unwrap()),
+                Write::set(doc("quizzes", &id(day(1))), to_fields(&l1).unwrap()),
+                Write::set(doc("quizzes", &id(day(3))), to_fields(&l2).unwrap()),
+                // The map's quiz also as a quiz document (never written so, but read once).
+                Write::set(doc("quizzes", &m1_id), to_fields(&m1).unwrap()),
+            ])
+            .await
+            .unwrap();
+        let read = completed_in_week(&store, &alice, &user, week).await.unwrap();
+        let order: Vec<(chrono::DateTime<chrono::Utc>, i64)> = read
+            .iter()
+            .map(|q| (q.result.as_ref().unwrap().completed_at.0, q.result.as_ref().unwrap().score))
+            .collect();
+        assert_eq!(order, vec![(day(0), 4), (day(1), -1), (day(2), -1), (day(3), 4), (day(4), 4)]);
+        let (snapshot, responses) = build_snapshot(&store, "alice", week, day(7)).await.unwrap();
+        assert_eq!((snapshot.quizzes, snapshot.answered, snapshot.correct), (5, 5, 3));
+        assert_eq!((snapshot.marks, snapshot.max_marks, snapshot.seconds), (10, 20, 150));
+        assert_eq!(responses.len(), 5);
+    }
 }

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::bank::QuestionBank;
 use crate::domain::{ConversationId, QuestionId, QuizId, SnapId, Tier, UserId};
 use crate::pagination::PageCursor;
+use crate::records::completed_batch::COMPLETED_QUIZZES_FIELD;
 use crate::records::conversation::{Anchor, ConversationDoc, TURNS, TurnDoc};
 use crate::records::snap::SnapStatus;
-use crate::records::{QuizDoc, QuizStatus};
+use crate::records::{QuizStatus, UserDoc};
 use crate::store::{Direction, DocumentStore, Query, StoreError, Timestamp, Value, Write, to_fields};
 
 /// What to anchor a new conversation to.
@@ -36,7 +37,9 @@ pub enum AnchorError {
     QuestionNotInQuiz,
 }
 
-/// Resolves the anchor's context text from the caller's documents.
+/// Resolves the anchor's context text from the caller's documents. A quiz question reads the
+/// user document's `completed_quizzes` (1 read, masked) and, for a quiz not there, a batch and
+/// the legacy quiz document ([`crate::practice::completed::find`]: up to 2 more reads).
 ///
 /// # Errors
 /// `Ok(Err(_))` when refused; `Err` on store errors.
@@ -71,7 +74,15 @@ pub async fn resolve_anchor(
             if !quiz.is_owned_by(uid) {
                 return Ok(Err(AnchorError::QuizNotOwned));
             }
-            let doc = store.get(&QuizDoc::path(uid, quiz)?, None).await?.map(|d| d.decode::<QuizDoc>()).transpose()?;
+            // Completed quizzes live in the user document, a batch or their own document.
+            let user: UserDoc = store
+                .get(&UserDoc::path(uid)?, Some(&[COMPLETED_QUIZZES_FIELD]))
+                .await?
+                .map(|d| d.decode())
+                .transpose()?
+                .unwrap_or_default();
+            let found = crate::practice::completed::find(store, None, uid, &user.completed_quizzes, quiz).await?;
+            let doc = found.map(|f| f.quiz);
             let Some(doc) = doc.filter(|q| q.uid == uid.as_str() && q.status == QuizStatus::Completed) else {
                 return Ok(Err(AnchorError::QuizNotFound));
             };
