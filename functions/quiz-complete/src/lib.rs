@@ -6,9 +6,11 @@
 //! `answer` per type: single-correct `"B"`, multi-correct `["A","C"]`, numerical a number,
 //! integer a whole number; `null` or a missing question means skipped. `seconds` is 0–10800.
 //!
-//! The work is [`shared::practice::complete`] (one transaction: 1 read, 2 writes, the quiz
-//! document created on completion; a second completion reads it and returns the stored result,
-//! writing nothing) and [`shared::practice::progress`];
+//! The work is [`shared::practice::complete`] (one transaction on the user document: 1 read,
+//! 1 write, the completed quiz kept in the document's `completed_quizzes` until every 10th
+//! completion moves them into a `quiz_batches` document, a second write; a second completion
+//! finds the quiz there and returns the stored result, writing nothing) and
+//! [`shared::practice::progress`];
 //! this crate parses requests and maps outcomes to responses.
 
 mod schema;
