@@ -42,6 +42,13 @@ async fn call(app: &Router, token: &str, method: &str, path: &str, body: Option<
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), usage)
 }
 
+/// Offline results for every question of `pack`, each skipped, answered now.
+fn all_skipped(pack: &Value) -> Vec<Value> {
+    let now = chrono::Utc::now().to_rfc3339();
+    let questions = pack["questions"].as_array().expect("the pack's questions");
+    questions.iter().map(|q| json!({"question_id": q["id"], "answer": null, "answered_at": now})).collect()
+}
+
 fn ops(reads: u64, writes: u64) -> Usage {
     Usage { reads, writes, deletes: 0 }
 }
@@ -128,13 +135,7 @@ async fn every_tenth_completion_writes_a_batch_and_replays_find_every_place() {
     // document, the empty batch query, the quiz document.
     let (s, pack, _) = call(&app, &token, "GET", "/v1/offline-packs?size=2", None).await;
     assert_eq!(s, 200);
-    let now = chrono::Utc::now().to_rfc3339();
-    let results: Vec<Value> = pack["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| json!({"question_id": q["id"], "answer": null, "answered_at": now}))
-        .collect();
+    let results = all_skipped(&pack);
     let sync_path = format!("/v1/offline-packs/{}/results", pack["pack_id"].as_str().unwrap());
     let (s, synced, _) = call(&app, &token, "POST", &sync_path, Some(json!({"results": results}))).await;
     assert_eq!(s, 200);
@@ -174,13 +175,7 @@ async fn account_and_offline_pack_calls() {
     let (s, _, again) = call(&app, &token, "GET", "/v1/offline-packs?size=5", None).await;
     assert_eq!(s, 200);
     assert_eq!(again, ops(2, 0), "current pack downloaded again");
-    let now = chrono::Utc::now().to_rfc3339();
-    let results: Vec<Value> = pack["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| json!({"question_id": q["id"], "answer": null, "answered_at": now}))
-        .collect();
+    let results = all_skipped(&pack);
     let path = format!("/v1/offline-packs/{}/results", pack["pack_id"].as_str().unwrap());
     let (s, _, sync) = call(&app, &token, "POST", &path, Some(json!({"results": results}))).await;
     assert_eq!(s, 200);
