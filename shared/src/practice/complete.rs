@@ -341,7 +341,7 @@ pub async fn complete(
     let mut record_first = false;
     loop {
         let mut txn = store.begin().await?;
-        let user: UserDoc = txn.get(&user_path).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
+        let mut user: UserDoc = txn.get(&user_path).await?.map(|d| d.decode()).transpose()?.unwrap_or_default();
         let now = clock.now();
         let open = user.open_quizzes.get(quiz_id.as_str()).filter(|_| !record_first);
         let (graded, writes) = match open {
@@ -351,7 +351,8 @@ pub async fn complete(
                 let record = open.clone().completed(uid, graded.result.clone());
                 let mut still_open = open_quiz::prune(&user.open_quizzes, now);
                 still_open.remove(quiz_id.as_str());
-                let (done, batch) = completed_batch::admit(&user.completed_quizzes, uid, quiz_id, record, now);
+                let completed = std::mem::take(&mut user.completed_quizzes);
+                let (done, batch) = completed_batch::admit(completed, uid, quiz_id, record, now);
                 let mut writes = Vec::with_capacity(2);
                 if let Some(batch) = batch {
                     writes.push(Write::create(QuizBatchDoc::path(uid, quiz_id)?, to_fields(&batch)?));

@@ -128,29 +128,26 @@ pub fn completed_between(
     })
 }
 
-/// The user document's `completed_quizzes` after completing `quiz` as `id` at `now`, and the
-/// batch to create in the same commit, if any.
+/// The user document's `completed_quizzes` (`completed`, taken by value: its entries move,
+/// none is copied) after completing `quiz` as `id` at `now`, and the batch to create in the
+/// same commit, if any.
 ///
 /// Entries past their `retain_until` are dropped first (kept no longer than a quiz document
 /// or a batch would be). When the map then holds [`COMPLETED_BATCH_SIZE`] entries, all of them
 /// move into one batch with the id `id` (the map comes back empty). Pure.
 pub fn admit(
-    completed: &BTreeMap<String, QuizDoc>,
+    mut completed: BTreeMap<String, QuizDoc>,
     uid: &UserId,
     id: &QuizId,
     quiz: QuizDoc,
     now: DateTime<Utc>,
 ) -> (BTreeMap<String, QuizDoc>, Option<QuizBatchDoc>) {
-    let mut kept: BTreeMap<String, QuizDoc> = completed
-        .iter()
-        .filter(|(_, q)| q.retain_until.is_none_or(|r| r.0 >= now))
-        .map(|(k, q)| (k.clone(), q.clone()))
-        .collect();
-    kept.insert(id.to_string(), quiz);
-    if kept.len() >= COMPLETED_BATCH_SIZE {
-        return (BTreeMap::new(), QuizBatchDoc::of(uid, kept));
+    completed.retain(|_, q| q.retain_until.is_none_or(|r| r.0 >= now));
+    completed.insert(id.to_string(), quiz);
+    if completed.len() >= COMPLETED_BATCH_SIZE {
+        return (BTreeMap::new(), QuizBatchDoc::of(uid, completed));
     }
-    (kept, None)
+    (completed, None)
 }
 
 #[cfg(test)]
@@ -194,14 +191,14 @@ mod tests {
         let mut ids = Vec::new();
         for m in 0..COMPLETED_BATCH_SIZE as i64 - 1 {
             let id = QuizId::generate_at(&alice, at(m));
-            let (next, batch) = admit(&map, &alice, &id, done(m), at(m));
+            let (next, batch) = admit(map, &alice, &id, done(m), at(m));
             assert!(batch.is_none(), "no batch before the {COMPLETED_BATCH_SIZE}th");
             assert_eq!(next.len(), m as usize + 1);
             map = next;
             ids.push(id);
         }
         let last = QuizId::generate_at(&alice, at(30));
-        let (map, batch) = admit(&map, &alice, &last, done(30), at(30));
+        let (map, batch) = admit(map, &alice, &last, done(30), at(30));
         assert!(map.is_empty());
         let batch = batch.unwrap();
         ids.push(last);
@@ -219,13 +216,13 @@ mod tests {
     fn entries_past_their_retention_are_dropped() {
         let alice = UserId::parse("alice").unwrap();
         let old = QuizId::generate_at(&alice, at(0));
-        let (map, _) = admit(&BTreeMap::new(), &alice, &old, done(0), at(0));
+        let (map, _) = admit(BTreeMap::new(), &alice, &old, done(0), at(0));
         let month = 30 * 24 * 60;
         let new = QuizId::generate_at(&alice, at(month));
-        let (kept, _) = admit(&map, &alice, &new, done(month), at(month));
+        let (kept, _) = admit(map, &alice, &new, done(month), at(month));
         assert_eq!(kept.len(), 2, "kept through its retain_until");
         let newer = QuizId::generate_at(&alice, at(month + 1));
-        let (kept, batch) = admit(&kept, &alice, &newer, done(month + 1), at(month + 1));
+        let (kept, batch) = admit(kept, &alice, &newer, done(month + 1), at(month + 1));
         assert!(batch.is_none());
         assert_eq!(kept.keys().cloned().collect::<Vec<_>>(), vec![new.to_string(), newer.to_string()]);
     }
